@@ -1,0 +1,176 @@
+"""Page analysis: one parse, then typed links, clean text with metadata, language tags.
+
+This is the CPU-bound part of a crawl; it runs in worker processes (see
+``crawler.pool``), so everything it takes and returns is picklable.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from typing import Any
+
+import trafilatura
+from lxml import html as lxml_html
+from w3lib.encoding import html_to_unicode
+
+from archive.languages import LanguageTags, tag_languages
+from archive.links import Link, LinkRules, extract_links
+
+__all__ = ["ExtractionOptions", "PageAnalysis", "analyse_html", "extractor_info"]
+
+logger = logging.getLogger(__name__)
+
+_TRAFILATURA_VERSION = version("trafilatura")
+
+
+@dataclass(frozen=True)
+class ExtractionOptions:
+    """Options handed to trafilatura, recorded in every metadata record."""
+
+    favor_precision: bool = False
+    favor_recall: bool = False
+    include_comments: bool = False
+    include_tables: bool = True
+    fast: bool = False
+    with_text: bool = True
+    link_rules: LinkRules = field(default_factory=LinkRules)
+
+    def trafilatura_kwargs(self) -> dict[str, Any]:
+        return {
+            "favor_precision": self.favor_precision,
+            "favor_recall": self.favor_recall,
+            "include_comments": self.include_comments,
+            "include_tables": self.include_tables,
+            "fast": self.fast,
+        }
+
+
+def extractor_info(options: ExtractionOptions) -> dict[str, Any]:
+    """Name, version and options of the extractor, as stored in metadata records."""
+    return {
+        "name": "trafilatura",
+        "version": _TRAFILATURA_VERSION,
+        "options": options.trafilatura_kwargs(),
+    }
+
+
+@dataclass(frozen=True)
+class PageAnalysis:
+    """What a page yields: metadata, clean text, language tags, typed links."""
+
+    charset: str
+    links: tuple[Link, ...]
+    declared_languages: dict[str, str | None]
+    title: str = ""
+    author: str = ""
+    date: str = ""
+    sitename: str = ""
+    canonical_url: str = ""
+    description: str = ""
+    text: str = ""
+    languages: LanguageTags | None = None
+    error: str | None = None
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+    def metadata_fields(self) -> dict[str, Any]:
+        """Fields for the metadata record (every value JSON-able)."""
+        fields: dict[str, Any] = {
+            "title": self.title,
+            "author": self.author or None,
+            "date": self.date or None,
+            "sitename": self.sitename or None,
+            "canonical": self.canonical_url or None,
+            "charset": self.charset,
+            "declared-languages": self.declared_languages,
+        }
+        if self.languages is not None:
+            tags = self.languages.to_json()
+            fields["languages"] = tags["languages"]
+            fields["paragraph-languages"] = tags["paragraphs"]
+        fields["links"] = [link.to_json() for link in self.links]
+        if self.error:
+            fields["extraction-error"] = self.error
+        return fields
+
+
+def _declared_languages(tree: Any, content_language: str | None) -> dict[str, str | None]:
+    html_lang = None
+    meta_lang = None
+    if tree is not None:
+        root = tree.getroottree().getroot()
+        html_lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+        for meta in root.iterfind(".//meta[@http-equiv]"):
+            if meta.get("http-equiv", "").lower() == "content-language":
+                meta_lang = meta.get("content")
+                break
+    return {"html": html_lang, "meta": meta_lang, "content-language": content_language}
+
+
+def _parse(text: str) -> Any:
+    try:
+        return lxml_html.document_fromstring(text)
+    except ValueError:
+        # a str with an XML encoding declaration: lxml wants bytes
+        return lxml_html.document_fromstring(text.encode("utf-8"))
+
+
+def analyse_html(
+    body: bytes,
+    url: str,
+    *,
+    content_type: str | None = None,
+    content_language: str | None = None,
+    options: ExtractionOptions | None = None,
+) -> PageAnalysis:
+    """Analyse an HTML body (content-encoding already removed).
+
+    The charset comes from the Content-Type header, a BOM, ``<meta>`` or detection
+    (w3lib, as Scrapy does). Never raises on bad input: failures land in ``error``.
+    """
+    options = options or ExtractionOptions()
+    charset, text = html_to_unicode(content_type, body)
+    text = text.replace("\x00", "")
+    try:
+        tree = _parse(text) if text.strip() else None
+    except Exception as exc:  # lxml raises several types on garbage
+        return PageAnalysis(
+            charset, (), _declared_languages(None, content_language), error=repr(exc)
+        )
+    if tree is None:
+        return PageAnalysis(
+            charset, (), _declared_languages(None, content_language), error="empty document"
+        )
+    links = tuple(extract_links(tree, url, options.link_rules))
+    declared = _declared_languages(tree, content_language)
+    if not options.with_text:
+        return PageAnalysis(charset, links, declared)
+    try:
+        document = trafilatura.bare_extraction(
+            tree, url=url, with_metadata=True, **options.trafilatura_kwargs()
+        )
+    except Exception as exc:  # trafilatura has no error contract: keep the crawl going
+        logger.warning("Extraction failed for %s: %r", url, exc)
+        return PageAnalysis(charset, links, declared, error=repr(exc))
+    if document is None:
+        return PageAnalysis(
+            charset, links, declared, languages=tag_languages([]), error="no main text found"
+        )
+    clean = document.text or ""
+    return PageAnalysis(
+        charset=charset,
+        links=links,
+        declared_languages=declared,
+        title=document.title or "",
+        author=document.author or "",
+        date=document.date or "",
+        sitename=document.sitename or "",
+        canonical_url=document.url or "",
+        description=document.description or "",
+        text=clean,
+        languages=tag_languages([p for p in clean.split("\n") if p.strip()]),
+    )

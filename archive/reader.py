@@ -1,0 +1,506 @@
+"""Fault-tolerant streaming reads of WARC and ARC files.
+
+Parsing is warcio's (``ArchiveIterator`` with ``arc2warc=True``); this module adds what a
+long-running archive needs around it:
+
+* the compression is detected from the bytes, not the file name (a ``.warc`` that is gzip,
+  a ``.warc.gz`` that is plain), and every gzip member is decompressed here with its CRC
+  checked, so a damaged member is reported instead of being silently cut short;
+* each record is read to its end and buffered (memory up to 1 MiB, then a temporary file)
+  before it is handed out, so its exact ``offset`` and ``length`` are known, a short block is
+  caught, and a read error never surfaces half-way through a consumer's loop;
+* one bad record never stops the run: it is skipped, a :class:`ReadError` with the file and
+  offset is recorded, and reading goes on at the next record that can be found. In a
+  gzip-per-record file the next record is found by scanning for the next gzip member header
+  ``1f 8b 08`` and trying it; in an uncompressed file by scanning for the next line that
+  starts a WARC (``WARC/1.x``) or ARC record header.
+
+A file compressed as one gzip stream holding many records is read too, but its records share
+one member, so they cannot be fetched by offset: they come with ``addressable=False``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
+__all__ = ["ReadError", "RecordRef", "iter_records", "read_record_at"]
+
+logger = logging.getLogger(__name__)
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+_CHUNK = 1 << 16
+_SPOOL_MAX = 1 << 20
+_SCAN_CHUNK = 1 << 20
+_SCAN_OVERLAP = 8192
+
+# A line that starts a WARC record, or an ARC v1 record (url ip date mime length).
+_WARC_LINE = re.compile(rb"(?:^|\n)(WARC/[01]\.\d+\r?\n)")
+_ARC_LINE = re.compile(rb"(?:^|\n)(\S+ \S+ \d{12,14} \S* \d+\r?\n)")
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """A part of a file that could not be read as a record."""
+
+    path: str
+    offset: int
+    message: str
+
+
+@dataclass
+class RecordRef:
+    """One readable record and where it lies in its file.
+
+    ``record`` is warcio's record with its stream buffered: read ``record.content_stream()``
+    (HTTP transfer and content encodings removed) or ``record.raw_stream`` (the payload as
+    stored; the whole block when iterated with ``parse_http=False``).
+
+    ``offset``/``length`` are the record's bytes in the file: its gzip member in a compressed
+    file, its header and block (without the trailing blank lines) in an uncompressed one.
+    ``addressable`` is False when several records share one gzip member (a file gzipped as a
+    whole): then ``offset``/``length`` are those of the member and do not single it out.
+    """
+
+    record: ArcWarcRecord
+    path: str
+    offset: int
+    length: int
+    addressable: bool = True
+
+    @property
+    def rec_type(self) -> str:
+        return self.record.rec_type
+
+    def header(self, name: str) -> str | None:
+        return self.record.rec_headers.get_header(name)
+
+
+class _Damaged(Exception):
+    """A record or member that cannot be read; carries the offset of the damage."""
+
+    def __init__(self, offset: int, message: str, *, salvage: bool = False) -> None:
+        super().__init__(message)
+        self.offset = offset
+        self.message = message
+        self.salvage = salvage
+
+
+# ---------------------------------------------------------------------------
+# public API
+
+
+def iter_records(
+    path: str | os.PathLike[str],
+    *,
+    errors: list[ReadError] | None = None,
+    parse_http: bool = True,
+) -> Iterator[RecordRef]:
+    """Yield every readable record of a WARC or ARC file, in file order.
+
+    Damage is recorded in ``errors`` (if given) and logged; iteration goes on past it.
+    ``parse_http=False`` leaves HTTP headers unparsed, so ``record.raw_stream`` is the
+    whole block (what a block digest covers).
+    """
+    path = os.fspath(path)
+    reporter = _Reporter(path, errors)
+    with open(path, "rb") as fh:
+        head = fh.read(len(GZIP_MAGIC))
+        fh.seek(0)
+        if head.startswith(GZIP_MAGIC[:2]):
+            yield from _iter_gzip(fh, path, reporter, parse_http)
+        else:
+            yield from _iter_plain(fh, path, reporter, parse_http)
+
+
+def read_record_at(
+    path: str | os.PathLike[str],
+    offset: int,
+    length: int | None = None,
+    *,
+    parse_http: bool = True,
+) -> RecordRef:
+    """Read the one record at ``offset`` (as given by :func:`iter_records` or an index).
+
+    ``length``, when given, bounds the read to ``length`` bytes of the file. Raises
+    ``ValueError`` if no complete record can be read there.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        head = fh.read(len(GZIP_MAGIC))
+        fh.seek(offset)
+        try:
+            if head == GZIP_MAGIC:
+                spool, member_len, damage = _decompress_member(fh, offset, limit=length)
+                if damage is not None:
+                    spool.close()
+                    raise damage
+                with spool:
+                    refs = list(_records_in_member(spool, path, offset, member_len, parse_http))
+                if not refs:
+                    raise _Damaged(offset, "gzip member holds no record")
+                ref = refs[0]
+            else:
+                src: IO[bytes] = fh
+                base = 0  # the iterator counts from the file position it starts at
+                if length is not None:
+                    src, base = _copy_slice(fh, length), offset
+                it = _make_iterator(src, parse_http, _sniff_format(src))
+                record = next(iter(it))
+                ref = _buffer_record(it, record, path, parse_http, base=base)
+        except StopIteration:
+            raise ValueError(f"{path}: no record at offset {offset}") from None
+        except _Damaged as exc:
+            raise ValueError(f"{path}: offset {exc.offset}: {exc.message}") from None
+        except Exception as exc:  # warcio raises several types on bad input
+            raise ValueError(f"{path}: offset {offset}: {exc}") from None
+    return ref
+
+
+# ---------------------------------------------------------------------------
+# error reporting
+
+
+class _Reporter:
+    def __init__(self, path: str, sink: list[ReadError] | None) -> None:
+        self.path = path
+        self.sink = sink
+
+    def add(self, offset: int, message: str) -> None:
+        err = ReadError(self.path, offset, message)
+        logger.warning("%s: offset %d: %s", self.path, offset, message)
+        if self.sink is not None:
+            self.sink.append(err)
+
+
+# ---------------------------------------------------------------------------
+# gzip files: one member at a time, CRC-checked
+
+
+def _iter_gzip(
+    fh: BinaryIO, path: str, reporter: _Reporter, parse_http: bool
+) -> Iterator[RecordRef]:
+    size = os.fstat(fh.fileno()).st_size
+    pos = 0
+    damage: _Damaged | None = None  # reported once the next good member is found
+
+    while pos < size:
+        fh.seek(pos)
+        if fh.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            damage = damage or _Damaged(pos, "data that is not a gzip member")
+            nxt = _scan(fh, pos + 1, size, _find_gzip_magic)
+            if nxt is None:
+                break
+            pos = nxt
+            continue
+
+        fh.seek(pos)
+        spool, member_len, cut = _decompress_member(fh, pos)
+        if cut is not None and not cut.salvage:
+            spool.close()
+            damage = damage or cut
+            nxt = _scan(fh, pos + 1, size, _find_gzip_magic)
+            if nxt is None:
+                break
+            pos = nxt
+            continue
+
+        if cut is not None:
+            # the file ends inside this member: keep the records that are whole in it
+            with spool:
+                try:
+                    for ref in _records_in_member(spool, path, pos, member_len, parse_http):
+                        ref.addressable = False
+                        yield ref
+                except _Damaged:
+                    pass
+            damage = damage or cut
+            break
+
+        try:
+            with spool:
+                for ref in _records_in_member(spool, path, pos, member_len, parse_http):
+                    if damage is not None:
+                        _report_skip(reporter, damage, pos)
+                        damage = None
+                    yield ref
+        except _Damaged as exc:
+            # the member decompressed, but what it holds is not a (complete) record
+            if damage is not None:
+                _report_skip(reporter, damage, pos)
+                damage = None
+            reporter.add(pos, exc.message)
+        pos += member_len
+
+    if damage is not None:
+        _report_skip(reporter, damage, None)
+
+
+def _report_skip(reporter: _Reporter, damage: _Damaged, resumed_at: int | None) -> None:
+    if resumed_at is None:
+        tail = "no readable record after it"
+    else:
+        tail = f"skipped {resumed_at - damage.offset} bytes, resumed at offset {resumed_at}"
+    reporter.add(damage.offset, f"{damage.message}; {tail}")
+
+
+def _decompress_member(
+    fh: BinaryIO, offset: int, limit: int | None = None
+) -> tuple[IO[bytes], int, _Damaged | None]:
+    """Decompress the gzip member at the file position into a spool.
+
+    Returns the spool, the member's compressed length, and the damage if the member is
+    corrupt (zlib error or failed CRC: nothing in it can be trusted) or cut off by the end
+    of the file (``salvage``: what was decompressed so far is sound).
+    """
+    dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    spool = _new_spool()
+    consumed = 0
+    damage: _Damaged | None = None
+    while not dec.eof:
+        want = _CHUNK if limit is None else min(_CHUNK, limit - consumed)
+        data = fh.read(want) if want > 0 else b""
+        if not data:
+            damage = _Damaged(offset, "gzip member cut off (truncated file?)", salvage=True)
+            break
+        try:
+            spool.write(dec.decompress(data))
+        except zlib.error as exc:
+            damage = _Damaged(offset, f"corrupt gzip member: {exc}")
+            break
+        consumed += len(data) - len(dec.unused_data)
+    spool.seek(0)
+    return spool, consumed, damage
+
+
+def _records_in_member(
+    spool: IO[bytes], path: str, offset: int, member_len: int, parse_http: bool
+) -> Iterator[RecordRef]:
+    """Yield the records of one decompressed member: normally exactly one, addressable by
+    the member's offset; several when the file was gzipped as a whole (not addressable)."""
+    it = _make_iterator(spool, parse_http, _sniff_format(spool))
+    records = iter(it)
+    try:
+        first = next(records)
+        ref = _buffer_record(it, first, path, parse_http, base=0)
+    except StopIteration:
+        return
+    except _Damaged:
+        raise
+    except Exception as exc:
+        raise _Damaged(offset, f"unreadable record: {exc}") from None
+    ref.offset, ref.length = offset, member_len
+
+    spool.seek(0, os.SEEK_END)
+    if it.offset >= spool.tell():  # the usual case: one record, one member
+        yield ref
+        return
+
+    # more data in this member: more records, or junk after the record
+    try:
+        second = next(records)
+        nxt = _buffer_record(it, second, path, parse_http, base=0)
+    except StopIteration:
+        yield ref
+        return
+    except Exception as exc:
+        junk = _Damaged(offset, f"unreadable data after the record in its gzip member: {exc}")
+    else:
+        junk = None
+    if junk is not None:
+        yield ref
+        raise junk
+
+    ref.addressable = False
+    yield ref
+    while True:
+        nxt.offset, nxt.length, nxt.addressable = offset, member_len, False
+        yield nxt
+        inner = it.offset
+        try:
+            record = next(records)
+            nxt = _buffer_record(it, record, path, parse_http, base=0)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _Damaged(
+                offset, f"unreadable record at {inner} of the decompressed stream: {exc}"
+            ) from None
+
+
+# ---------------------------------------------------------------------------
+# uncompressed files
+
+
+def _iter_plain(
+    fh: BinaryIO, path: str, reporter: _Reporter, parse_http: bool
+) -> Iterator[RecordRef]:
+    size = os.fstat(fh.fileno()).st_size
+    fmt = _sniff_format(fh)
+    finder = _find_arc_line if fmt == "arc" else _find_warc_line
+    pos = 0
+    damage: _Damaged | None = None
+
+    while pos < size:
+        fh.seek(pos)
+        it = _make_iterator(fh, parse_http, fmt)
+        records = iter(it)
+        while True:
+            start = it.offset
+            errs_before = it.err_count
+            try:
+                record = next(records)
+                ref = _buffer_record(it, record, path, parse_http, base=0)
+            except StopIteration:
+                pos = size
+                break
+            except _Damaged as exc:
+                if damage is None:
+                    damage = exc
+                pos = _scan(fh, exc.offset + 1, size, finder) or size
+                break
+            except Exception as exc:
+                if damage is None:
+                    damage = _Damaged(start, f"unreadable record: {exc}")
+                pos = _scan(fh, start + 1, size, finder) or size
+                break
+
+            if damage is not None:
+                _report_skip(reporter, damage, ref.offset)
+                damage = None
+            if it.err_count > errs_before:
+                reporter.add(
+                    ref.offset,
+                    "record not followed by a blank line: its Content-Length may be wrong",
+                )
+            yield ref
+
+    if damage is not None:
+        _report_skip(reporter, damage, None)
+
+
+# ---------------------------------------------------------------------------
+# shared helpers
+
+
+def _sniff_format(fh: IO[bytes]) -> str | None:
+    """'warc', 'arc' or None (unknown: let warcio try both) from the first bytes."""
+    pos = fh.tell()
+    head = fh.read(16)
+    fh.seek(pos)
+    stripped = head.lstrip(b"\r\n")
+    if stripped.startswith(b"WARC/"):
+        return "warc"
+    if stripped.startswith(b"filedesc://"):
+        return "arc"
+    return None
+
+
+def _make_iterator(fh: IO[bytes], parse_http: bool, fmt: str | None) -> ArchiveIterator:
+    it = ArchiveIterator(fh, no_record_parse=not parse_http, arc2warc=True)
+    # With arc2warc warcio guesses the format of every record, and a stray text line with
+    # five fields parses as an ARC header: pin the format the file starts with instead.
+    if fmt is not None:
+        it.known_format = fmt
+    return it
+
+
+def _buffer_record(
+    it: ArchiveIterator, record: ArcWarcRecord, path: str, parse_http: bool, base: int
+) -> RecordRef:
+    """Read the record to its end into a spool, check it is complete, and wrap it."""
+    start = it.offset
+    spool = _new_spool()
+    stream = record.raw_stream
+    while True:
+        buf = stream.read(_CHUNK)
+        if not buf:
+            break
+        spool.write(buf)
+    missing = getattr(stream, "limit", 0)
+    if missing and missing > 0:
+        spool.close()
+        declared = record.length
+        raise _Damaged(
+            start,
+            f"record block cut short: {declared - missing} of {declared} bytes "
+            f"(Content-Length {record.rec_headers.get_header('Content-Length')})",
+        )
+    spool.seek(0)
+    record.raw_stream = spool
+    offset = it.get_record_offset()
+    length = it.get_record_length()
+    _validate(record, start)
+    return RecordRef(record=record, path=path, offset=base + offset, length=length)
+
+
+def _validate(record: ArcWarcRecord, offset: int) -> None:
+    if not record.rec_type:
+        raise _Damaged(offset, "record without WARC-Type")
+    length = record.rec_headers.get_header("Content-Length")
+    if length is None or not length.strip().isdigit():
+        raise _Damaged(offset, f"record with an invalid Content-Length: {length!r}")
+
+
+def _new_spool() -> IO[bytes]:
+    """A temporary buffer: memory up to 1 MiB, then a file; the caller closes it."""
+    return tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX)
+
+
+def _copy_slice(fh: BinaryIO, length: int) -> IO[bytes]:
+    spool = _new_spool()
+    remaining = length
+    while remaining > 0:
+        buf = fh.read(min(_CHUNK, remaining))
+        if not buf:
+            break
+        spool.write(buf)
+        remaining -= len(buf)
+    spool.seek(0)
+    return spool
+
+
+def _find_gzip_magic(buf: bytes, start: int) -> int | None:
+    i = buf.find(GZIP_MAGIC, start)
+    return None if i < 0 else i
+
+
+def _line_finder(pattern: re.Pattern[bytes]):
+    def find(buf: bytes, start: int) -> int | None:
+        m = pattern.search(buf, start)
+        return None if m is None else m.start(1)
+
+    return find
+
+
+_find_warc_line = _line_finder(_WARC_LINE)
+_find_arc_line = _line_finder(_ARC_LINE)
+
+
+def _scan(fh: BinaryIO, start: int, size: int, find) -> int | None:
+    """Offset of the first candidate record start at or after ``start``, or None."""
+    pos = start
+    while pos < size:
+        # read from one byte early so a line pattern sees the newline before ``pos``
+        back = 1 if pos > 0 else 0
+        fh.seek(pos - back)
+        buf = fh.read(_SCAN_CHUNK + back)
+        hit = find(buf, 0)
+        while hit is not None and hit < back:
+            hit = find(buf, hit + 1)
+        if hit is not None:
+            return pos - back + hit
+        if len(buf) < _SCAN_CHUNK + back:
+            return None
+        pos += _SCAN_CHUNK - _SCAN_OVERLAP
+    return None

@@ -1,0 +1,198 @@
+"""Rotating, crash-safe WARC file writer.
+
+Each record is one gzip member, compressed in memory and appended with a single
+``write`` call, so a killed process leaves at most one partial member at the end
+of the file it was writing. Files are written as ``NAME.warc.gz.open`` and renamed
+when closed; :func:`recover_open_files` repairs and renames what a killed crawl left.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from warcio.recordloader import ArcWarcRecord
+
+from archive.records import build_warcinfo_record, serialize
+
+__all__ = ["RecordLocation", "WarcWriter", "recover_open_files", "warc_filename"]
+
+logger = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".open"
+DEFAULT_MAX_SIZE = 10**9
+
+
+@dataclass(frozen=True)
+class RecordLocation:
+    """Where a record landed: file name (no directory), offset and compressed length."""
+
+    filename: str
+    offset: int
+    length: int
+
+
+def warc_filename(prefix: str, moment: datetime, serial: int, host: str, pid: int) -> str:
+    """IIPC-style name: ``{prefix}-{timestamp17}-{serial:05}-{host}-{pid}.warc.gz``."""
+    stamp = moment.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
+    safe_host = "".join(c if c.isalnum() or c in ".-" else "_" for c in host)
+    return f"{prefix}-{stamp}-{serial:05d}-{safe_host}-{pid}.warc.gz"
+
+
+class WarcWriter:
+    """Appends record groups to gzip WARC files, rotating at ``max_size`` bytes.
+
+    ``info`` is written as the warcinfo record at the head of every file. A group of
+    records (a request/response pair, metadata + conversion) never straddles two files.
+    ``on_close`` is called with the path of every file once it is closed and renamed.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prefix: str = "warcloom",
+        max_size: int = DEFAULT_MAX_SIZE,
+        info: Mapping[str, Any] | None = None,
+        compress_level: int = 6,
+        on_close: Callable[[Path], None] | None = None,
+    ) -> None:
+        if max_size <= 0:
+            raise ValueError(f"max_size must be positive, got {max_size}")
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.info = dict(info or {})
+        self.compress_level = compress_level
+        self.on_close = on_close
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.serial = 0
+        self.bytes_written = 0
+        self.records_written = 0
+        self.closed_files: list[Path] = []
+        self._file: Any = None
+        self._name = ""
+
+    @property
+    def current_name(self) -> str | None:
+        """Name (without ``.open``) of the file being written, if any."""
+        return self._name if self._file else None
+
+    def write(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
+        """Write a group of records to one file; returns where each landed."""
+        members = [self._compress(record) for record in records]
+        size = sum(len(m) for m in members)
+        if self._file is not None and self._file.tell() + size > self.max_size:
+            self._close_current()
+        if self._file is None:
+            self._open_next()
+        locations = []
+        offset = self._file.tell()
+        for member in members:
+            locations.append(RecordLocation(self._name, offset, len(member)))
+            offset += len(member)
+        self._file.write(b"".join(members))
+        self._file.flush()
+        self.bytes_written += size
+        self.records_written += len(records)
+        return locations
+
+    def close(self) -> list[Path]:
+        """Close the current file; returns every file closed by this writer."""
+        self._close_current()
+        return list(self.closed_files)
+
+    def __enter__(self) -> WarcWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _compress(self, record: ArcWarcRecord) -> bytes:
+        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        return compressor.compress(serialize(record)) + compressor.flush()
+
+    def _open_next(self) -> None:
+        self.serial += 1
+        self._name = warc_filename(self.prefix, datetime.now(UTC), self.serial, self.host, self.pid)
+        path = self.directory / (self._name + OPEN_SUFFIX)
+        self._file = open(path, "xb")  # noqa: SIM115 - kept open across calls
+        info = {"format": "WARC File Format 1.1", **self.info}
+        header = self._compress(build_warcinfo_record(self._name, info))
+        self._file.write(header)
+        self._file.flush()
+        self.bytes_written += len(header)
+        self.records_written += 1
+        logger.info("Opened WARC file %s", path)
+
+    def _close_current(self) -> None:
+        if self._file is None:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        open_path = self.directory / (self._name + OPEN_SUFFIX)
+        final = self.directory / self._name
+        open_path.rename(final)
+        self.closed_files.append(final)
+        logger.info("Closed WARC file %s", final)
+        if self.on_close is not None:
+            self.on_close(final)
+
+
+def _complete_length(path: Path, chunk_size: int = 1 << 20) -> int:
+    """Length of the prefix of ``path`` made of complete gzip members."""
+    good = position = 0
+    decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(chunk_size):
+            while chunk:
+                try:
+                    decompressor.decompress(chunk)
+                except zlib.error:
+                    return good
+                if not decompressor.eof:
+                    position += len(chunk)
+                    break
+                position += len(chunk) - len(decompressor.unused_data)
+                good = position
+                chunk = decompressor.unused_data
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS + 16)
+    return good
+
+
+def recover_open_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """Repair ``*.open`` files a killed writer left: cut a partial last member, rename.
+
+    Returns the repaired files. Whole members are never dropped.
+    """
+    repaired = []
+    for open_path in sorted(Path(directory).glob("*" + OPEN_SUFFIX)):
+        size = open_path.stat().st_size
+        good = _complete_length(open_path)
+        if good < size:
+            logger.warning(
+                "Recovered %s: cut %d bytes of a partial record at offset %d",
+                open_path.name,
+                size - good,
+                good,
+            )
+            with open(open_path, "r+b") as fh:
+                fh.truncate(good)
+        final = open_path.with_name(open_path.name[: -len(OPEN_SUFFIX)])
+        if good == 0:
+            open_path.unlink()
+            continue
+        open_path.rename(final)
+        repaired.append(final)
+    return repaired

@@ -1,0 +1,147 @@
+"""Downloader middleware that archives every exchange as close to the wire as Scrapy allows.
+
+At priority ~950 it runs after HttpCache and before Redirect and HttpCompression on
+the way back: every redirect hop and error status passes through it, and the body
+is still content-encoded. Failed fetches are archived as a request record plus a
+metadata record naming the error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
+
+from archive.records import (
+    HttpExchange,
+    build_capture,
+    build_error_record,
+    build_request_record,
+    record_id,
+)
+from crawler.warcstore import WarcStoreExtension
+
+__all__ = ["WarcCaptureMiddleware"]
+
+logger = logging.getLogger(__name__)
+
+RESPONSE_ID = "warcloom_response_id"
+CAPTURE_DATE = "warcloom_capture_date"
+_SENT = "_warcloom_sent"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host_header(url: str) -> bytes:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port and parts.port != _DEFAULT_PORTS.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host.encode("latin-1", "replace")  # Scrapy URLs are already ASCII (IDNA)
+
+
+def _request_target(request: Request) -> str:
+    if request.meta.get("proxy") and request.url.startswith("http:"):
+        return request.url  # absolute form, as sent to a forward proxy
+    parts = urlsplit(request.url)
+    target = parts.path or "/"
+    return f"{target}?{parts.query}" if parts.query else target
+
+
+def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:
+    headers = [(b"Host", _host_header(request.url))]
+    for name, values in request.headers.items():
+        headers.extend((name, value) for value in values)
+    if request.body:
+        headers.append((b"Content-Length", str(len(request.body)).encode()))
+    return headers
+
+
+def _capture_date(request: Request) -> datetime:
+    latency = request.meta.get("download_latency") or 0.0
+    return datetime.now(UTC) - timedelta(seconds=latency)
+
+
+class WarcCaptureMiddleware:
+    """Writes request + response records for every response, and error records."""
+
+    def __init__(self, crawler: Crawler, store: WarcStoreExtension) -> None:
+        self.store = store
+        self.stats = crawler.stats
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        store = crawler.get_extension(WarcStoreExtension)
+        if store is None:
+            raise NotConfigured("WarcCaptureMiddleware needs crawler.warcstore.WarcStoreExtension")
+        middleware = cls(crawler, store)
+        crawler.signals.connect(middleware._opened, signal=signals.spider_opened)
+        return middleware
+
+    def _opened(self, spider: object) -> None:
+        logger.info("Archiving into %s", self.store.config.archive_dir)
+
+    def process_request(self, request: Request) -> None:
+        request.meta[_SENT] = id(request)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "cached" in response.flags or not response.url.startswith(("http:", "https:")):
+            return response
+        truncated = "disconnect" if "dataloss" in response.flags else None
+        exchange = HttpExchange(
+            url=response.url,
+            method=request.method,
+            request_target=_request_target(request),
+            request_headers=_request_headers(request),
+            request_body=request.body,
+            protocol=response.protocol or "HTTP/1.1",
+            status=response.status,
+            response_headers=[
+                (name, value) for name, values in response.headers.items() for value in values
+            ],
+            body=response.body,
+            date=_capture_date(request),
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            truncated=truncated,
+        )
+        response_record, request_record = build_capture(exchange)
+        self.store.write([request_record, response_record])
+        request.meta[RESPONSE_ID] = record_id(response_record)
+        request.meta[CAPTURE_DATE] = exchange.date
+        if self.stats is not None:
+            self.stats.inc_value("warcloom/captures")
+            self.stats.inc_value(f"warcloom/captures/status/{response.status}")
+            if truncated:
+                self.stats.inc_value("warcloom/captures/truncated")
+        if truncated:
+            logger.warning("Archived a truncated body (%s) for %s", truncated, response.url)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if request.meta.get(_SENT) != id(request) or isinstance(exception, IgnoreRequest):
+            return
+        date = _capture_date(request)
+        request_record = build_request_record(
+            request.url,
+            f"{request.method} {_request_target(request)} HTTP/1.1",
+            _request_headers(request),
+            request.body,
+            date,
+        )
+        fields = {
+            "fetch-error": f"{type(exception).__name__}: {exception}",
+            "download-maxsize": request.meta.get("download_maxsize", self.maxsize),
+        }
+        error_record = build_error_record(request.url, record_id(request_record), date, fields)
+        self.store.write([request_record, error_record])
+        if self.stats is not None:
+            self.stats.inc_value("warcloom/fetch_errors")
+            self.stats.inc_value(f"warcloom/fetch_errors/{type(exception).__name__}")
+        logger.warning("Fetch failed for %s: %s (archived)", request.url, fields["fetch-error"])

@@ -1,0 +1,118 @@
+"""warcloom's settings, parsed once into a frozen dataclass that rejects contradictions."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from scrapy.settings import BaseSettings
+
+from archive.extraction import ExtractionOptions
+
+__all__ = ["FOLLOW_MODES", "WarcloomConfig"]
+
+FOLLOW_MODES = ("related", "content", "all")
+FollowMode = Literal["related", "content", "all"]
+
+
+@dataclass(frozen=True)
+class WarcloomConfig:
+    """Every ``WARCLOOM_*`` setting, typed and checked."""
+
+    out: Path
+    collection: str = "default"
+    prefix: str = "warcloom"
+    warc_max_size: int = 10**9
+    follow: FollowMode = "related"
+    extract: bool = True
+    extract_inline: bool = False
+    workers: int = 2
+    allow_private: bool = False
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+    link_rules: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+    operator: str = ""
+    contact_url: str = ""
+    progress: Literal["auto", "on", "off"] = "auto"
+    extraction: ExtractionOptions = field(default_factory=ExtractionOptions)
+
+    @property
+    def collection_dir(self) -> Path:
+        return self.out / "collections" / self.collection
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.collection_dir / "archive"
+
+    @property
+    def index_path(self) -> Path:
+        return self.collection_dir / "indexes" / "index.cdxj"
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> WarcloomConfig:
+        """Read and check the settings; raises ValueError on a bad or contradictory value."""
+        follow = settings.get("WARCLOOM_FOLLOW", "related")
+        if follow not in FOLLOW_MODES:
+            raise ValueError(f"WARCLOOM_FOLLOW must be one of {FOLLOW_MODES}, got {follow!r}")
+        max_size = settings.getint("WARCLOOM_WARC_MAX_SIZE", 10**9)
+        if max_size < 4096:
+            raise ValueError(f"WARCLOOM_WARC_MAX_SIZE must be at least 4096, got {max_size}")
+        workers = settings.getint("WARCLOOM_WORKERS", 0) or os.cpu_count() or 1
+        extract = settings.getbool("WARCLOOM_EXTRACT", True)
+        inline = settings.getbool("WARCLOOM_EXTRACT_INLINE", False)
+        if inline and not extract:
+            raise ValueError("WARCLOOM_EXTRACT_INLINE needs WARCLOOM_EXTRACT on")
+        progress = settings.get("WARCLOOM_PROGRESS", "auto")
+        if progress not in ("auto", "on", "off"):
+            raise ValueError(f"WARCLOOM_PROGRESS must be auto, on or off, got {progress!r}")
+        collection = settings.get("WARCLOOM_COLLECTION", "default")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", collection):
+            raise ValueError(f"WARCLOOM_COLLECTION must be a plain name, got {collection!r}")
+        return cls(
+            out=Path(settings.get("WARCLOOM_OUT", "warcloom-data")),
+            collection=collection,
+            prefix=settings.get("WARCLOOM_PREFIX", "warcloom"),
+            warc_max_size=max_size,
+            follow=follow,
+            extract=extract,
+            extract_inline=inline,
+            workers=workers,
+            allow_private=settings.getbool("WARCLOOM_ALLOW_PRIVATE", False),
+            include=_patterns(settings.getlist("WARCLOOM_INCLUDE")),
+            exclude=_patterns(settings.getlist("WARCLOOM_EXCLUDE")),
+            link_rules=_link_rules(settings.getdict("WARCLOOM_LINK_RULES")),
+            operator=settings.get("WARCLOOM_OPERATOR", ""),
+            contact_url=settings.get("WARCLOOM_CONTACT_URL", ""),
+            progress=progress,
+            extraction=ExtractionOptions(
+                favor_precision=settings.getbool("WARCLOOM_FAVOR_PRECISION", False),
+                favor_recall=settings.getbool("WARCLOOM_FAVOR_RECALL", False),
+                include_comments=settings.getbool("WARCLOOM_INCLUDE_COMMENTS", False),
+                fast=settings.getbool("WARCLOOM_FAST_EXTRACTION", False),
+                with_text=extract,
+            ),
+        )
+
+
+def _patterns(values: list[str]) -> tuple[re.Pattern[str], ...]:
+    try:
+        return tuple(re.compile(v) for v in values if v)
+    except re.error as exc:
+        raise ValueError(f"bad URL regex in WARCLOOM_INCLUDE/EXCLUDE: {exc}") from exc
+
+
+def _link_rules(raw: Mapping[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]:
+    rules: dict[str, dict[str, tuple[str, ...]]] = {}
+    for host, kinds in raw.items():
+        if not isinstance(kinds, Mapping) or set(kinds) - {"related", "body"}:
+            raise ValueError(
+                f"WARCLOOM_LINK_RULES[{host!r}] must map 'related'/'body' to selector lists"
+            )
+        rules[host] = {
+            kind: (sel,) if isinstance(sel, str) else tuple(sel) for kind, sel in kinds.items()
+        }
+    return rules

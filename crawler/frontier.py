@@ -1,0 +1,501 @@
+"""A crash-safe crawl frontier: a Scrapy scheduler whose state lives in SQLite.
+
+Scrapy's ``JOBDIR`` disk queues write their state on a clean close only, so a crawl killed
+with SIGKILL loses or corrupts them. :class:`SqliteScheduler` keeps the queue, the in-flight
+requests and the seen set in one SQLite file, so a killed crawl resumes where it was.
+
+Wiring, in one line (preferred)::
+
+    ADDONS = {"crawler.frontier.FrontierAddon": 0}
+    WARCLOOM_FRONTIER = "state/frontier.sqlite"
+
+or by hand::
+
+    SCHEDULER = "crawler.frontier.SqliteScheduler"
+    SPIDER_MIDDLEWARES = {"crawler.frontier.FrontierSpiderMiddleware": 10}
+
+Settings: ``WARCLOOM_FRONTIER`` (str, path of the database; unset means ``:memory:``, a
+one-off crawl that cannot resume), ``WARCLOOM_FRONTIER_COMMIT_INTERVAL`` (float seconds,
+default 0.5) and ``WARCLOOM_FRONTIER_COMMIT_OPS`` (int, default 1000): a batch is committed
+when either is reached. ``DUPEFILTER_DEBUG`` is honoured as by Scrapy's dupefilter.
+
+Row states
+==========
+``queued`` -> ``inflight`` (handed to the engine by :meth:`SqliteScheduler.next_request`)
+-> ``done``. A request is *done* when nothing it can produce is missing from the frontier:
+
+* its response went through the spider callback and every request the callback yielded
+  reached :meth:`~SqliteScheduler.enqueue_request` (tracked by
+  :class:`FrontierSpiderMiddleware`, which tags each yielded request with its parent's id and
+  counts them back in); callback output is not enough on its own, because Scrapy's scraper
+  buffers up to ``2 * CONCURRENT_ITEMS`` outputs before it schedules them;
+* or a downloader middleware replaced it by another request (redirect, retry): the
+  replacement carries the id in ``request.meta`` and the old row is marked done in the same
+  batch that inserts the replacement;
+* or the spider closed: Scrapy's engine waits for every in-flight request to finish before it
+  closes the scheduler, so rows still in flight then ended without a usable response (download
+  error after retries, ``IgnoreRequest`` from a downloader middleware, an ``HttpError`` the
+  spider did not handle) and are marked done.
+
+Without the spider middleware the scheduler falls back to marking a request done on
+``response_received``, before the callback runs; it logs a warning, because a commit landing
+between the two makes the page's links unrecoverable after a kill (the page is done, its
+links were never stored).
+
+Durability
+==========
+Every change runs at once on one connection inside an open transaction, and the transaction
+is committed every ``COMMIT_OPS`` changes or ``COMMIT_INTERVAL`` seconds (a timer, so an idle
+crawl commits too), on close, and before the resume bookkeeping. Because a transaction commits
+as a whole and changes are applied in the order they happen, a committed state is always a
+prefix of the crawl's history, and a request's done-mark always comes after the inserts of the
+requests it produced. So after a SIGKILL:
+
+* requests committed as done are not fetched again;
+* requests committed as queued or in flight are fetched (again) on resume: in-flight rows go
+  back to the queue, which may re-fetch pages already written to the archive;
+* requests of the last, uncommitted batch are lost from the database together with the
+  done-mark of whatever produced them, so their parent is fetched again and yields them again;
+  start requests are yielded again by the resumed spider.
+
+Nothing is lost for good; at most the last ``COMMIT_INTERVAL`` seconds of work are redone.
+SQLite runs in WAL mode with ``synchronous=NORMAL``: safe against a killed process, while a
+power failure or OS crash may roll back the last few commits too (same consequence: redone).
+
+As with ``JOBDIR``, the seen set survives a resume: start requests already seen are filtered
+as duplicates unless they have ``dont_filter=True`` (Scrapy's ``start_urls`` requests do, so
+they are fetched again).
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import sqlite3
+import time
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.core.scheduler import BaseScheduler
+from scrapy.http import Request, Response
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
+from scrapy.utils.request import RequestFingerprinter, request_from_dict
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable, Iterator
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+    from scrapy.spiders import Spider
+    from scrapy.statscollectors import StatsCollector
+
+__all__ = ["FrontierAddon", "FrontierSpiderMiddleware", "SqliteScheduler"]
+
+logger = logging.getLogger(__name__)
+
+#: ``request.meta`` key holding the frontier row id of a request handed to the engine.
+ID_KEY = "warcloom_frontier_id"
+#: ``request.meta`` key holding the row id of the request whose callback yielded it.
+PARENT_KEY = "warcloom_frontier_parent"
+
+QUEUED, INFLIGHT, DONE = "queued", "inflight", "done"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    fingerprint BLOB NOT NULL,
+    priority INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    depth INTEGER NOT NULL,
+    added REAL NOT NULL,
+    request BLOB
+);
+CREATE INDEX IF NOT EXISTS requests_queued ON requests (priority DESC, id)
+    WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS requests_state ON requests (state);
+CREATE TABLE IF NOT EXISTS seen (fingerprint BLOB PRIMARY KEY) WITHOUT ROWID;
+"""
+
+
+class SqliteScheduler(BaseScheduler):
+    """A Scrapy scheduler whose queue, in-flight set and seen set live in SQLite.
+
+    Duplicates are checked against an in-memory set of fingerprints (loaded at open) before
+    anything touches the database; new requests are inserted with ``executemany`` at the
+    next read or commit. Requests whose callback is not a spider method cannot be stored:
+    they are kept in memory (their row has no request data) and are dropped, with a warning,
+    if the crawl is resumed before they were fetched.
+    """
+
+    def __init__(
+        self,
+        path: str = ":memory:",
+        *,
+        commit_interval: float = 0.5,
+        commit_ops: int = 1000,
+        fingerprinter: Any = None,
+        stats: StatsCollector | None = None,
+        dupefilter_debug: bool = False,
+        crawler: Crawler | None = None,
+    ) -> None:
+        self.path = path
+        self.commit_interval = commit_interval
+        self.commit_ops = commit_ops
+        self.fingerprinter = fingerprinter or RequestFingerprinter()
+        self.stats = stats
+        self.dupefilter_debug = dupefilter_debug
+        self.crawler = crawler
+        self.spider: Spider | None = None
+        self.done_on_response = False
+        self._conn: sqlite3.Connection | None = None
+        self._seen: set[bytes] = set()
+        self._queued = 0
+        self._inflight: set[int] = set()
+        self._received: set[int] = set()  # in flight, response already received
+        self._children: dict[int, int] = {}  # parent id -> yielded children not yet enqueued
+        self._output_finished: set[int] = set()
+        self._memory: dict[int, Request] = {}  # requests that could not be serialized
+        self._insert_buf: list[tuple[Any, ...]] = []
+        self._seen_buf: list[tuple[bytes]] = []
+        self._done_buf: list[tuple[int]] = []
+        self._ops = 0
+        self._last_commit = time.monotonic()
+        self._logged_dupe = False
+        self._timer: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        scheduler = cls(
+            settings.get("WARCLOOM_FRONTIER") or ":memory:",
+            commit_interval=settings.getfloat("WARCLOOM_FRONTIER_COMMIT_INTERVAL", 0.5),
+            commit_ops=settings.getint("WARCLOOM_FRONTIER_COMMIT_OPS", 1000),
+            fingerprinter=crawler.request_fingerprinter,
+            stats=crawler.stats,
+            dupefilter_debug=settings.getbool("DUPEFILTER_DEBUG"),
+            crawler=crawler,
+        )
+        scheduler.done_on_response = not _middleware_enabled(settings)
+        crawler.signals.connect(scheduler._on_response, signal=signals.response_received)
+        return scheduler
+
+    # -- BaseScheduler interface -------------------------------------------------------
+
+    def open(self, spider: Spider | None) -> None:
+        self.spider = spider
+        conn = sqlite3.connect(self.path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(_SCHEMA)
+        self._conn = conn
+        self._seen = {fp for (fp,) in conn.execute("SELECT fingerprint FROM seen")}
+        conn.execute("BEGIN")
+        lost = conn.execute(
+            "UPDATE requests SET state = ? WHERE state != ? AND request IS NULL", (DONE, DONE)
+        ).rowcount
+        requeued = conn.execute(
+            "UPDATE requests SET state = ? WHERE state = ?", (QUEUED, INFLIGHT)
+        ).rowcount
+        conn.execute("COMMIT")
+        (self._queued,) = conn.execute(
+            "SELECT COUNT(*) FROM requests WHERE state = ?", (QUEUED,)
+        ).fetchone()
+        self._last_commit = time.monotonic()
+        if lost:
+            logger.warning("resuming: %d unserializable requests of the last run dropped", lost)
+            self._inc("warcloom/frontier/unserializable_dropped", lost)
+        if self._queued or self._seen:
+            logger.info(
+                "resuming: %d queued, %d in flight requeued (%d seen)",
+                self._queued,
+                requeued,
+                len(self._seen),
+            )
+            self._inc("warcloom/frontier/requeued_inflight", requeued)
+        if self.done_on_response and self.crawler is not None:
+            logger.warning(
+                "FrontierSpiderMiddleware is not enabled: requests are marked done on "
+                "response_received, so a kill may lose links of the last pages"
+            )
+        if self.crawler is not None and self.commit_interval > 0:
+            from scrapy.utils.asyncio import create_looping_call
+
+            self._timer = create_looping_call(self._commit_if_due)
+            self._timer.start(self.commit_interval, now=False)
+
+    def close(self, reason: str) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        if self._conn is None:
+            return
+        # The engine drained every in-flight request before closing us: the rows still in
+        # flight ended without a usable response.
+        for request_id in list(self._inflight):
+            self._finish(request_id)
+        self.commit()
+        self._conn.close()
+        self._conn = None
+
+    def has_pending_requests(self) -> bool:
+        return self._queued > 0
+
+    def __len__(self) -> int:
+        return self._queued
+
+    def enqueue_request(self, request: Request) -> bool:
+        meta = request.meta
+        parent = meta.pop(PARENT_KEY, None)
+        if parent is not None:
+            self._child_arrived(parent)
+        own = meta.pop(ID_KEY, None)
+        if own is not None and own in self._inflight and own not in self._received:
+            self._finish(own)  # superseded: a redirect or a retry of a request in flight
+        fingerprint = self.fingerprinter.fingerprint(request)
+        if fingerprint in self._seen:
+            if not request.dont_filter:
+                self._log_duplicate(request)
+                return False
+        else:
+            self._seen.add(fingerprint)
+            self._seen_buf.append((fingerprint,))
+        data = self._serialize(request)
+        row = (fingerprint, request.priority, QUEUED, meta.get("depth", 0), time.time(), data)
+        if data is None:
+            self._flush()
+            cursor = self._write(
+                "INSERT INTO requests (fingerprint, priority, state, depth, "
+                "added, request) VALUES (?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            assert cursor.lastrowid is not None
+            self._memory[cursor.lastrowid] = request
+        else:
+            self._insert_buf.append(row)
+        self._queued += 1
+        self._inc("warcloom/frontier/enqueued")
+        self._tick()
+        return True
+
+    def next_request(self) -> Request | None:
+        while self._queued:
+            self._flush()
+            assert self._conn is not None
+            row = self._conn.execute(
+                "SELECT id, request FROM requests WHERE state = 'queued' "
+                "ORDER BY priority DESC, id LIMIT 1"
+            ).fetchone()
+            if row is None:  # pragma: no cover - the counter is out of step
+                self._queued = 0
+                return None
+            request_id, data = row
+            self._write("UPDATE requests SET state = ? WHERE id = ?", (INFLIGHT, request_id))
+            self._queued -= 1
+            request = self._memory.pop(request_id, None)
+            if request is None:
+                try:
+                    request = request_from_dict(pickle.loads(data), spider=self.spider)
+                except Exception:
+                    logger.error("cannot restore request %d, dropped", request_id, exc_info=True)
+                    self._done_buf.append((request_id,))
+                    continue
+            request.meta[ID_KEY] = request_id
+            self._inflight.add(request_id)
+            self._inc("warcloom/frontier/dequeued")
+            self._tick()
+            return request
+        return None
+
+    # -- done tracking -----------------------------------------------------------------
+
+    def child_yielded(self, parent_id: int) -> None:
+        """Count a request yielded by the callback of ``parent_id`` (spider middleware)."""
+        self._children[parent_id] = self._children.get(parent_id, 0) + 1
+
+    def output_finished(self, parent_id: int) -> None:
+        """The callback of ``parent_id`` yielded its last output (spider middleware)."""
+        if self._children.get(parent_id, 0) <= 0:
+            self._children.pop(parent_id, None)
+            self._finish(parent_id)
+        else:
+            self._output_finished.add(parent_id)
+
+    def _child_arrived(self, parent_id: int) -> None:
+        left = self._children.get(parent_id, 0) - 1
+        if left > 0:
+            self._children[parent_id] = left
+            return
+        self._children.pop(parent_id, None)
+        if parent_id in self._output_finished:
+            self._output_finished.discard(parent_id)
+            self._finish(parent_id)
+
+    def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
+        request_id = request.meta.get(ID_KEY)
+        if request_id is None or request_id not in self._inflight:
+            return
+        if self.done_on_response:
+            self._finish(request_id)
+        else:
+            self._received.add(request_id)
+
+    def _finish(self, request_id: int) -> None:
+        if request_id not in self._inflight:
+            return
+        self._inflight.discard(request_id)
+        self._received.discard(request_id)
+        self._done_buf.append((request_id,))
+        self._inc("warcloom/frontier/done")
+        self._tick()
+
+    # -- storage -----------------------------------------------------------------------
+
+    def _serialize(self, request: Request) -> bytes | None:
+        try:
+            return pickle.dumps(request.to_dict(spider=self.spider), pickle.HIGHEST_PROTOCOL)
+        except (ValueError, TypeError, AttributeError, pickle.PicklingError):
+            self._inc("warcloom/frontier/unserializable")
+            return None
+
+    def _write(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        assert self._conn is not None, "scheduler is not open"
+        if not self._conn.in_transaction:
+            self._conn.execute("BEGIN")
+        return self._conn.execute(sql, args)
+
+    def _flush(self) -> None:
+        """Apply buffered writes to the open transaction (they commit with it)."""
+        if not (self._insert_buf or self._seen_buf or self._done_buf):
+            return
+        conn = self._conn
+        assert conn is not None, "scheduler is not open"
+        if not conn.in_transaction:
+            conn.execute("BEGIN")
+        if self._seen_buf:
+            conn.executemany("INSERT OR IGNORE INTO seen VALUES (?)", self._seen_buf)
+            self._seen_buf = []
+        if self._insert_buf:
+            conn.executemany(
+                "INSERT INTO requests (fingerprint, priority, state, depth, added, request) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                self._insert_buf,
+            )
+            self._insert_buf = []
+        if self._done_buf:
+            conn.executemany(f"UPDATE requests SET state = '{DONE}' WHERE id = ?", self._done_buf)
+            self._done_buf = []
+
+    def commit(self) -> None:
+        """Make every change so far durable."""
+        self._flush()
+        if self._conn is not None and self._conn.in_transaction:
+            self._conn.execute("COMMIT")
+            self._inc("warcloom/frontier/commits")
+        self._ops = 0
+        self._last_commit = time.monotonic()
+
+    def _tick(self) -> None:
+        self._ops += 1
+        if self._ops >= self.commit_ops:
+            self.commit()
+
+    def _commit_if_due(self) -> None:
+        if self._conn is not None and time.monotonic() - self._last_commit >= self.commit_interval:
+            self.commit()
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(key, count)
+
+    def _log_duplicate(self, request: Request) -> None:
+        self._inc("warcloom/frontier/duplicates")
+        if self.dupefilter_debug:
+            referer = request.headers.get("Referer")
+            logger.debug(
+                "Filtered duplicate request: %(request)s (referer: %(referer)s)",
+                {"request": request, "referer": referer.decode() if referer else None},
+            )
+        elif not self._logged_dupe:
+            logger.debug(
+                "Filtered duplicate request: %(request)s - no more duplicates will be shown"
+                " (see DUPEFILTER_DEBUG to show all duplicates)",
+                {"request": request},
+            )
+            self._logged_dupe = True
+
+
+class FrontierSpiderMiddleware:
+    """Tells :class:`SqliteScheduler` when every request a callback yielded was enqueued.
+
+    Put it closest to the engine (a low order, e.g. 10) so that it sees the requests other
+    spider middlewares let through.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def _scheduler(self, response: Response) -> tuple[SqliteScheduler, int] | None:
+        engine = self.crawler.engine
+        scheduler = engine.scheduler if engine is not None else None
+        parent = response.meta.get(ID_KEY) if response.request is not None else None
+        if isinstance(scheduler, SqliteScheduler) and parent is not None:
+            return scheduler, parent
+        return None
+
+    def _tag(self, found: tuple[SqliteScheduler, int] | None, output: Any) -> Any:
+        if found is not None and isinstance(output, Request):
+            scheduler, parent = found
+            output.meta[PARENT_KEY] = parent
+            scheduler.child_yielded(parent)
+        return output
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        found = self._scheduler(response)
+        try:
+            for output in result:
+                yield self._tag(found, output)
+        finally:
+            if found is not None:
+                found[0].output_finished(found[1])
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        found = self._scheduler(response)
+        try:
+            async for output in result:
+                yield self._tag(found, output)
+        finally:
+            if found is not None:
+                found[0].output_finished(found[1])
+
+    def process_spider_exception(self, response: Response, exception: Exception) -> None:
+        found = self._scheduler(response)
+        if found is not None:
+            found[0].output_finished(found[1])
+
+
+class FrontierAddon:
+    """``ADDONS = {"crawler.frontier.FrontierAddon": 0}``: scheduler and spider middleware."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        settings.set("SCHEDULER", SqliteScheduler, "addon")
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", FrontierSpiderMiddleware, 10)
+
+
+def _middleware_enabled(settings: BaseSettings) -> bool:
+    for component in build_component_list(settings.getwithbase("SPIDER_MIDDLEWARES")):
+        try:
+            cls = load_object(component) if isinstance(component, str) else component
+        except (ImportError, NameError, ValueError):
+            continue
+        if isinstance(cls, type) and issubclass(cls, FrontierSpiderMiddleware):
+            return True
+    return False

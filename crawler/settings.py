@@ -1,0 +1,49 @@
+"""Scrapy settings of the warcloom project: polite defaults, the archive wired in.
+
+Every ``WARCLOOM_*`` setting is parsed once by :class:`crawler.config.WarcloomConfig`.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "warcloom"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Politeness: robots.txt, one request at a time per host, a delay, AutoThrottle.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = True
+TELNETCONSOLE_ENABLED = False
+
+# A short body is archived (flagged WARC-Truncated) instead of being dropped.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 0
+DOWNLOAD_TIMEOUT = 60
+RETRY_TIMES = 1
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.safety.PrivateAddressMiddleware": 60,
+    "crawler.capture.WarcCaptureMiddleware": 950,
+}
+SPIDER_MIDDLEWARES = {}
+ITEM_PIPELINES = {"crawler.pipelines.WarcMetadataPipeline": 300}
+EXTENSIONS = {
+    "crawler.archive.ArchiveExtension": 100,
+    "crawler.progress.ProgressExtension": 500,
+}
+SCHEDULER = "crawler.frontier.SqliteScheduler"
+
+WARCLOOM_OUT = "warcloom-data"
+WARCLOOM_COLLECTION = "default"
+WARCLOOM_CONTACT_URL = "https://github.com/warcloom/warcloom"
+USER_AGENT = "warcloom/0.1 (+https://github.com/warcloom/warcloom)"
+
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

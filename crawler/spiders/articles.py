@@ -1,0 +1,151 @@
+"""The article spider: seeds in, related reading (or more) followed, pages analysed off-reactor."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+
+from archive.links import LinkRules, follow_urls
+from crawler.capture import CAPTURE_DATE, RESPONSE_ID
+from crawler.config import FOLLOW_MODES, WarcloomConfig
+from crawler.items import PageItem
+from crawler.pool import ExtractionPool
+from crawler.seeds import feed_links, read_seeds_file, sitemap_entries
+
+__all__ = ["ArticlesSpider"]
+
+logger = logging.getLogger(__name__)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class ArticlesSpider(scrapy.Spider):
+    """Crawl news articles from seeds and follow their related reading.
+
+    Arguments (``-a name=value``): ``seeds`` (comma-separated URLs), ``seeds_file``,
+    ``sitemap``, ``feed`` (URLs, comma-separated), ``follow`` (related | content | all),
+    ``depth`` (max hops from a seed, 0 = unlimited), ``domains`` (comma-separated hosts;
+    default: the seeds' hosts).
+    """
+
+    name = "articles"
+
+    def __init__(
+        self,
+        seeds: str = "",
+        seeds_file: str | None = None,
+        sitemap: str | None = None,
+        feed: str | None = None,
+        follow: str | None = None,
+        depth: str | int | None = None,
+        domains: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.seed_urls = _split(seeds) + (read_seeds_file(seeds_file) if seeds_file else [])
+        self.sitemaps = _split(sitemap)
+        self.feeds = _split(feed)
+        if not (self.seed_urls or self.sitemaps or self.feeds):
+            raise ValueError("no seeds: give seeds=, seeds_file=, sitemap= or feed=")
+        if follow is not None and follow not in FOLLOW_MODES:
+            raise ValueError(f"follow must be one of {FOLLOW_MODES}, got {follow!r}")
+        self.follow_arg = follow
+        self.max_depth = int(depth or 0)
+        every_seed = self.seed_urls + self.sitemaps + self.feeds
+        self.seed_hosts = frozenset((urlsplit(url).hostname or "").lower() for url in every_seed)
+        self.allowed_domains = _split(domains) or sorted(self.seed_hosts)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.config = WarcloomConfig.from_settings(crawler.settings)
+        spider.follow = spider.follow_arg or spider.config.follow
+        spider.pool = ExtractionPool(spider.config.workers, inline=spider.config.extract_inline)
+        crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
+        return spider
+
+    def _close_pool(self) -> None:
+        self.pool.close()
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.seed_urls:
+            yield scrapy.Request(url, callback=self.parse)
+        for url in self.sitemaps:
+            yield scrapy.Request(url, callback=self.parse_sitemap)
+        for url in self.feeds:
+            yield scrapy.Request(url, callback=self.parse_feed)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        pages, children = sitemap_entries(response.body)
+        for url in children:
+            yield scrapy.Request(url, callback=self.parse_sitemap)
+        yield from self._requests(pages, response)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        yield from self._requests(feed_links(response.body, response.url), response)
+
+    async def parse(self, response: Response) -> AsyncIterator[Any]:
+        if not isinstance(response, HtmlResponse):
+            self.crawler.stats.inc_value("warcloom/not_extracted/non_html")
+            return
+        host = (urlsplit(response.url).hostname or "").lower()
+        options = replace(
+            self.config.extraction, link_rules=LinkRules.for_host(self.config.link_rules, host)
+        )
+        analysis = await maybe_deferred_to_future(
+            self.pool.analyse(
+                response.body,
+                response.url,
+                content_type=_header(response, b"Content-Type"),
+                content_language=_header(response, b"Content-Language"),
+                options=options,
+            )
+        )
+        referer = response.request.headers.get(b"Referer") if response.request else None
+        yield PageItem(
+            url=response.url,
+            status=response.status,
+            response_id=response.meta[RESPONSE_ID],
+            capture_date=response.meta[CAPTURE_DATE],
+            depth=response.meta.get("depth", 0),
+            via=referer.decode("latin-1") if referer else None,
+            fetch_ms=1000 * response.meta.get("download_latency", 0.0),
+            analysis=analysis,
+        )
+        for request in self._requests(follow_urls(analysis.links, self.follow), response):
+            yield request
+
+    def _requests(self, urls: list[str], response: Response) -> Iterator[scrapy.Request]:
+        depth = response.meta.get("depth", 0) + 1
+        if self.max_depth and depth > self.max_depth:
+            self.crawler.stats.inc_value("warcloom/scope/too_deep", len(urls))
+            return
+        for url in urls:
+            if self._in_scope(url):
+                yield scrapy.Request(url, callback=self.parse)
+
+    def _in_scope(self, url: str) -> bool:
+        config = self.config
+        if config.include and not any(p.search(url) for p in config.include):
+            self.crawler.stats.inc_value("warcloom/scope/not_included")
+            return False
+        if any(p.search(url) for p in config.exclude):
+            self.crawler.stats.inc_value("warcloom/scope/excluded")
+            return False
+        return True
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
