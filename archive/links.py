@@ -103,43 +103,12 @@ _HEADING_STRIP = " \t\r\n\u3000\xa0-–—•·»›>|:：【】[]"
 _MAX_HEADING_REPEATS = 2  # a label seen more often is a teaser button, not a block heading
 _LONGEST_HEADING = max(len(h) for h in _RELATED_HEADINGS) + 8
 
-# Prefilter (in C) for class/id values that may mark a related block; checked again below.
-_RELATED_MARKS = (
-    "related",
-    "see-also",
-    "seealso",
-    "see_also",
-    "read-more",
-    "readmore",
-    "read_more",
-    "recommend",
-    "more-stories",
-    "morestories",
-    "xgyd",
-    "xgwz",
-    "xgxw",
-    "tjyd",
-)
-_LOWER = (
-    "translate(concat(@class, ' ', @id),"
-    " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-)
-_RELATED_ATTR_XPATH = etree.XPath(
-    "descendant-or-self::*[@class or @id][{}]".format(
-        " or ".join(f"contains({_LOWER}, '{m}')" for m in _RELATED_MARKS)
-    )
-)
+_CLASS_OR_ID_XPATH = etree.XPath("descendant-or-self::*[@class or @id]")
 _RELATED_ATTR_RE = re.compile(
     r"related|see[-_]?also|recommend|more-?stories|(?:^|[\s_-])(?:xgyd|xgwz|xgxw|tjyd)(?:$|[\s_-])"
 )
 _READ_MORE_RE = re.compile(r"read[-_]?more")
-_HEADING_XPATH = etree.XPath(
-    "descendant-or-self::*[{}][string-length(normalize-space(text()[1])) > 1]"
-    "[string-length(normalize-space(text()[1])) <= {}]".format(
-        " or ".join(f"self::{t}" for t in _HEADING_TAGS), _LONGEST_HEADING
-    )
-)
-
+_RELATED_ATTR_HINT = re.compile(r"related|see|read|recommend|stor|xg|tjyd")
 # --- navigation / other -----------------------------------------------------------------------
 
 _NAV_TAGS = frozenset(("nav", "header", "footer"))
@@ -371,8 +340,8 @@ def _in_menu(el: etree._Element, guard: set[etree._Element]) -> bool:
     return False
 
 
-def _heading_text(el: etree._Element) -> str:
-    text = " ".join((el.text or "").split())
+def _heading_text(text: str) -> str:
+    text = " ".join(text.split())
     return text.strip(_HEADING_STRIP).casefold()
 
 
@@ -416,8 +385,7 @@ def _heading_block(
         if parent is None or parent.tag in _NEVER_BLOCK or parent in guard:
             return []
         if len(parent.text_content().strip()) > len(heading_text) + 12 and any(
-            isinstance(sib.tag, str) and _has_link(sib)
-            for sib in node.itersiblings(preceding=True)
+            isinstance(sib.tag, str) and _has_link(sib) for sib in node.itersiblings(preceding=True)
         ):
             return []
         node = parent
@@ -429,11 +397,13 @@ def _related_roots(
 ) -> set[etree._Element]:
     roots: set[etree._Element] = set(_select(tree, rules.related))
     candidates: list[etree._Element] = []
-    for el in _RELATED_ATTR_XPATH(tree):
+    for el in _CLASS_OR_ID_XPATH(tree):
+        attrs = _attrs(el)
+        if not _RELATED_ATTR_HINT.search(attrs):
+            continue
         tag = el.tag
         if tag in ("a", "area") or tag in _NEVER_BLOCK or el in guard:
             continue
-        attrs = _attrs(el)
         if _RELATED_ATTR_RE.search(attrs):
             candidates.append(el)
         elif _READ_MORE_RE.search(attrs) and _count_links(el, 2) >= 2:
@@ -446,8 +416,11 @@ def _related_roots(
         ):
             roots.add(el)
     headings: list[tuple[etree._Element, str]] = []
-    for heading in _HEADING_XPATH(tree):
-        text = _heading_text(heading)
+    for heading in tree.iter(*_HEADING_TAGS):
+        text = heading.text
+        if text is None or len(text) > _LONGEST_HEADING + 60:  # room for indentation
+            continue
+        text = _heading_text(text)
         if text in _RELATED_HEADINGS and not _in_menu(heading, guard):
             headings.append((heading, text))
     repeats = Counter(text for _, text in headings)

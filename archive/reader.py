@@ -420,6 +420,7 @@ def _buffer_record(
 ) -> RecordRef:
     """Read the record to its end into a spool, check it is complete, and wrap it."""
     start = it.offset
+    _validate(record, start)
     spool = _new_spool()
     stream = record.raw_stream
     while True:
@@ -436,11 +437,11 @@ def _buffer_record(
             f"record block cut short: {declared - missing} of {declared} bytes "
             f"(Content-Length {record.rec_headers.get_header('Content-Length')})",
         )
-    spool.seek(0)
-    record.raw_stream = spool
+    # (warcio's read_to_end reads what is left of record.raw_stream: ask before swapping it)
     offset = it.get_record_offset()
     length = it.get_record_length()
-    _validate(record, start)
+    spool.seek(0)
+    record.raw_stream = spool
     return RecordRef(record=record, path=path, offset=base + offset, length=length)
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 __all__ = ["main"]
 
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+
 
 def _crawl_settings(args: argparse.Namespace) -> Any:
     from scrapy.settings import Settings

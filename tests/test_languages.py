@@ -46,7 +46,8 @@ JA_ARTICLE = (
     "都の担当者は「住民一人ひとりが日頃から備えておくことが大切です」と話している。計画には、高齢者や外国人への情報提供を改善する取り組みも含まれている。",
 )
 KO_ARTICLE = (
-    "서울시는 올해 대중교통 요금을 동결하기로 결정했다고 밝혔다. 시는 물가 상승으로 어려움을 겪는 시민들의 부담을 덜기 위해 이번 결정을 내렸다고 설명했다.",
+    "서울시는 올해 대중교통 요금을 동결하기로 결정했다고 밝혔다. "
+    "시는 물가 상승으로 어려움을 겪는 시민들의 부담을 덜기 위해 이번 결정을 내렸다고 설명했다.",
     "전문가들은 교통 공사의 적자가 늘어날 수 있다며 장기적인 재정 대책이 필요하다고 지적했다.",
 )
 FR_PARAGRAPH = (
@@ -119,6 +120,7 @@ def only(tags: LanguageTags) -> tuple[str, str]:
         ("臺灣經濟很重要", "zh-Hant"),
         ("台湾经济很重要", "zh-Hans"),
     ],
+    ids=["hant-sentence", "hans-sentence", "hant-7-chars", "hans-7-chars"],
 )
 def test_chinese_sentence_variant(text: str, tag: str) -> None:
     tags = tag_languages([text])
@@ -381,10 +383,9 @@ def test_import_has_no_side_effects() -> None:
 
 
 def test_no_global_langdetect_state_touched() -> None:
-    before = detector_factory._factory
+    before = detector_factory._factory, DetectorFactory.seed
     tag_languages(list(EN_ARTICLE))
-    assert detector_factory._factory is before
-    assert DetectorFactory.seed is None or DetectorFactory.seed == DetectorFactory.seed
+    assert (detector_factory._factory, DetectorFactory.seed) == before
 
 
 # --- Serialisation and accessors ---------------------------------------------------------------

@@ -151,7 +151,9 @@ def test_related_block_stops_at_next_heading() -> None:
 
 
 def test_related_heading_in_sidebar_outside_article() -> None:
-    got = regions(page("", extra='<div><h2>相关新闻</h2><ul><li><a href="/r1">一</a></li></ul></div>'))
+    got = regions(
+        page("", extra='<div><h2>相关新闻</h2><ul><li><a href="/r1">一</a></li></ul></div>')
+    )
     assert got["/r1"] == "related"
 
 
@@ -173,7 +175,9 @@ def test_related_inside_article_element() -> None:
 
 
 def test_rules_override_css_and_xpath() -> None:
-    markup = '<div class="box7"><a href="/r1">R1</a></div><div class="box8"><a href="/r2">R2</a></div>'
+    markup = (
+        '<div class="box7"><a href="/r1">R1</a></div><div class="box8"><a href="/r2">R2</a></div>'
+    )
     assert regions(page("", extra=markup))["/r1"] == "other"
     by_css = LinkRules(related=("div.box7",))
     got = regions(page("", extra=markup), by_css)
@@ -323,9 +327,7 @@ def test_base_href() -> None:
 
 def test_relative_base_href() -> None:
     html = '<html><head><base href="/sub/"></head><body><a href="x">x</a></body></html>'
-    assert [link.url for link in extract_links(parse(html), BASE)] == [
-        "http://example.org/sub/x"
-    ]
+    assert [link.url for link in extract_links(parse(html), BASE)] == ["http://example.org/sub/x"]
 
 
 @pytest.mark.parametrize(
@@ -364,7 +366,9 @@ def test_anchor_text_and_dedup() -> None:
     <map><area href="/area" alt="Area alt"></map>
     </div><nav><a href="/c">menu</a></nav></body></html>"""
     got = extract_links(parse(html), BASE)
-    assert [(link.url.removeprefix("http://example.org"), link.region, link.text) for link in got] == [
+    assert [
+        (link.url.removeprefix("http://example.org"), link.region, link.text) for link in got
+    ] == [
         ("/a", "other", "Logo image"),
         ("/b", "other", "Title text"),
         ("/c", "other", "first"),
@@ -447,7 +451,11 @@ def realistic_page(paragraphs: int = 40, teasers: int = 30, footer_links: int = 
     """A ~50-60 KB news page: header, menus, breadcrumb, article with every related markup,
     sidebar, teaser list and footer. Paths tell the expected region: /nav/, /body/, /rel/,
     /other/."""
-    menu = "".join(f'<li class="menu-item"><a href="/nav/m{i}">Section {i}</a></li>' for i in range(25))
+    menu = "".join(
+        f'<li class="menu-item"><a href="/nav/m{i}"><span class="label">Section {i}</span>'
+        f'</a><ul class="sub-menu"><li><a href="/nav/m{i}/a">A</a></li></ul></li>'
+        for i in range(25)
+    )
     sub = "".join(f'<a href="/nav/s{i}">Sub {i}</a> ' for i in range(15))
     paras = "".join(
         f'<p>{PARAGRAPH} {PARAGRAPH} <a href="/body/p{i}?ref=in#c">link {i}</a>. {PARAGRAPH}</p>'
@@ -465,8 +473,11 @@ def realistic_page(paragraphs: int = 40, teasers: int = 30, footer_links: int = 
     )
     tags = "".join(f'<a href="/other/tag{i}">tag{i}</a> ' for i in range(25))
     teaser = "".join(
-        f'<div class="teaser"><h3><a href="/other/t{i}">Teaser headline {i}</a></h3>'
-        f"<p>{PARAGRAPH}</p><a class='more' href='/other/t{i}'>Read more</a></div>"
+        f'<div class="teaser"><div class="thumb"><a href="/other/t{i}"><img src="/t{i}.jpg"'
+        f' alt=""></a></div><div class="txt"><h3><a href="/other/t{i}">Teaser headline {i}</a>'
+        f'</h3><div class="meta"><span class="date">2024-01-{i % 28 + 1:02d}</span>'
+        f'<span class="sep">|</span><span class="src">Source</span></div>'
+        f"<p>{PARAGRAPH[:160]}</p><a class='more' href='/other/t{i}'>Read more</a></div></div>"
         for i in range(teasers)
     )
     foot = "".join(f'<li><a href="/nav/f{i}">Footer {i}</a></li>' for i in range(footer_links))
