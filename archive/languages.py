@@ -121,7 +121,7 @@ _CODES: dict[str, str] = {
     for tag, code in (*LANGDETECT_TAGS.values(), *SCRIPT_TAGS.values(), *_CJK_TAGS.values())
 }
 
-_SAMPLE_CHARS = 1000  # page-level langdetect sample per script; cost is ~linear in it
+_SAMPLE_CHARS = 1000  # page-level sample per script: ~170 words; langdetect cost is ~linear in it
 _PARAGRAPH_CHARS = 600  # per-paragraph langdetect sample, when the page is mixed
 _CONFIDENT = 0.90  # page-level langdetect probability that skips per-paragraph calls
 _CJK_WEIGHT = 3  # one Han character carries about as much as three Latin letters

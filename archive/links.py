@@ -265,11 +265,29 @@ def _select(tree: etree._Element, selectors: Iterable[str]) -> list[etree._Eleme
 
 @lru_cache(maxsize=16384)
 def _absolute(base: str, href: str) -> str | None:
-    """Absolute, safe, fragment-free http(s) URL for ``href``, or None to skip it."""
-    url = urljoin(base, href)
+    """Absolute, safe, fragment-free http(s) URL for ``href``, or None to skip it.
+
+    ``base`` is "" for an absolute ``href`` and the site root for a root-relative one (see
+    :func:`_resolve`), so the cache serves every page of a site for those.
+    """
+    if not base:
+        url = href
+    elif (
+        href[:1] == "/"
+        and href[1:2] != "/"
+        and base.endswith("/")
+        and base.count("/") == 3  # scheme://host/
+        and "/." not in href
+        and "\\" not in href
+    ):
+        url = base[:-1] + href  # what urljoin returns for a plain root-relative href
+    else:
+        url = urljoin(base, href)
     if not url[:8].lower().startswith(_HTTP_PREFIXES):
         return None
     url = url.partition("#")[0]
+    if url.endswith("?"):
+        url = url[:-1]
     if not _ALREADY_SAFE.fullmatch(url):
         try:
             url = safe_url_string(url)
@@ -278,13 +296,13 @@ def _absolute(base: str, href: str) -> str | None:
     return url if len(url) > len("https://") else None
 
 
-def _join_key(base: str, base_root: str, href: str) -> tuple[str, str]:
-    """Cache key for :func:`_absolute`: as little of the base as the href depends on."""
+def _resolve(base: str, base_root: str, href: str) -> str | None:
+    """:func:`_absolute` keyed on as little of the base as ``href`` depends on."""
     if href.startswith(_HTTP_PREFIXES):
-        return "", href
-    if href.startswith("/") and not href.startswith("//"):
-        return base_root, href
-    return base, href
+        return _absolute("", href)
+    if href[:1] == "/" and href[1:2] != "/":
+        return _absolute(base_root, href)
+    return _absolute(base, href)
 
 
 def _base_root(base: str) -> str:
@@ -602,10 +620,7 @@ def extract_links(
         url = urls.get(href, "")
         if url == "":
             raw = _URL_WS.sub("", href.strip(" \t\n\r\f"))
-            if raw and not raw.startswith("#"):
-                url = _absolute(*_join_key(base, base_root, raw))
-            else:
-                url = None
+            url = _resolve(base, base_root, raw) if raw and raw[0] != "#" else None
             urls[href] = url
         if url is None:
             continue

@@ -23,7 +23,10 @@ def parse(html: str) -> lxml.html.HtmlElement:
     return lxml.html.document_fromstring(html)
 
 
-def regions(html: str, rules: LinkRules = LinkRules(), base: str = BASE) -> dict[str, str]:
+NO_RULES = LinkRules()
+
+
+def regions(html: str, rules: LinkRules = NO_RULES, base: str = BASE) -> dict[str, str]:
     """Map url path (or full url when off-site) -> region, for single-region pages."""
     out: dict[str, str] = {}
     for link in extract_links(parse(html), base, rules):
@@ -78,7 +81,8 @@ def test_basic_regions() -> None:
             id="h3-english",
         ),
         pytest.param(
-            '<div><strong>相關閱讀</strong><p><a href="/r1">一</a><br><a href="/r2">二</a></p></div>',
+            '<div><strong>相關閱讀</strong><p><a href="/r1">一</a><br>'
+            '<a href="/r2">二</a></p></div>',
             id="strong-traditional",
         ),
         pytest.param(
@@ -356,6 +360,36 @@ def test_fast_path_agrees_with_safe_url_string(url: str) -> None:
     assert links_module._absolute("", url) == safe_url_string(url)
 
 
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/a?",
+        "/a#",
+        "/a/../b",
+        "/a/./b",
+        "/a?b/../c",
+        "/a;p?q=1",
+        "/a b",
+        "/\\evil.example/",
+        "/中文",
+        "http://a.example/b?",
+        "https://a.example/b/../c",
+        "http://A.example/",
+        "//cdn.example/x",
+        "x/y",
+        "?q=1",
+    ],
+)
+def test_fast_join_agrees_with_urljoin(href: str) -> None:
+    from urllib.parse import urljoin
+
+    links_module._absolute.cache_clear()
+    for base in ("http://example.org/news/a.html", "https://example.org:8443/"):
+        root = links_module._base_root(base)
+        expected = safe_url_string(urljoin(base, href)).partition("#")[0]
+        assert links_module._resolve(base, root, href) == expected, base
+
+
 def test_anchor_text_and_dedup() -> None:
     html = """<html><body><div>
     <a href="/a"><img src="i.png" alt=" Logo  image "></a>
@@ -509,7 +543,8 @@ def realistic_page(paragraphs: int = 40, teasers: int = 30, footer_links: int = 
  </div>
  <aside id="secondary" class="widget-area"><h2>Most popular</h2><ul>{side}</ul>
    <div class="widget tagcloud">{tags}</div>
-   <div class="ad"><a href="http://ads.example.com/click?id=1"><img src="/ad.gif" alt="Ad"></a></div>
+   <div class="ad"><a href="http://ads.example.com/click?id=1"><img src="/ad.gif" alt="Ad">
+   </a></div>
  </aside>
 </div>
 <footer id="colophon"><ul>{foot}</ul><p>&copy; 2024 <a href="/nav/about">About</a></p></footer>

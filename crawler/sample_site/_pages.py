@@ -11,8 +11,8 @@ import json
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import format_datetime
-from datetime import datetime, timezone
 from html import escape
 
 from crawler.sample_site._content import ArticleText, corpus, special_texts
@@ -262,7 +262,8 @@ def _header(lang: str, nav_only_path: str) -> str:
     return f"""<div id="topbar"><a href="/about/subscribe.html">Subscribe</a> |
 <a href="/about/mobile-edition.html">Mobile</a> | <a href="/rss.xml">RSS</a></div>
 <header class="site-header">
-  <a class="logo" href="/"><img src="/static/logo.gif" alt="{SITE_NAME}" width="180" height="48"></a>
+  <a class="logo" href="/"><img src="/static/logo.gif" alt="{SITE_NAME}"
+     width="180" height="48"></a>
   <form class="search" action="/search" method="get"><input name="q" placeholder="Search">
   <button>Search</button></form>
   <nav class="main-nav"><ul>
@@ -277,7 +278,8 @@ def _sidebar(lang: str, popular: list[tuple[str, str]]) -> str:
     tags = " ".join(f'<a href="/tag/{_slug(t)}.html">{escape(t)}</a>' for t in _TAGS)
     return f"""<aside class="sidebar">
   <div class="ad ad-300x250"><a href="http://ads.example.com/click?slot=sidebar-1&amp;id=7781"
-     rel="nofollow"><img src="/static/ad-300x250.gif" alt="Advertisement" width="300" height="250"></a></div>
+     rel="nofollow"><img src="/static/ad-300x250.gif" alt="Advertisement"
+     width="300" height="250"></a></div>
   <div class="box popular"><h3>{c["popular"]}</h3>
     <ol>
 {pop}
@@ -429,7 +431,8 @@ def _render_article(
 <article class="news-article">
 <h1>{escape(text.title)}</h1>
 <div class="byline"><span class="date">{text.published.isoformat()} 09:30</span>
-<span class="author">{c["by"]} {escape(text.author)}</span> <span class="source">{c["source"]}</span></div>
+<span class="author">{c["by"]} {escape(text.author)}</span>
+<span class="source">{c["source"]}</span></div>
 <div class="article-content" id="content">
 {_body_paragraphs(page)}
 {attach}
@@ -520,7 +523,8 @@ def _huge_html(base_url: str) -> str:
     while size < 3_000_000:
         row = (
             f"<tr><td>{i:06d}</td><td>Lot {i} {fabrics[i % 8]} {40 + i % 90}s</td>"
-            f"<td>{(i * 37) % 1000 / 10:.1f} yuan/m</td><td>Keqiao market, stall {i % 4000}</td></tr>\n"
+            f"<td>{(i * 37) % 1000 / 10:.1f} yuan/m</td>"
+            f"<td>Keqiao market, stall {i % 4000}</td></tr>\n"
         )
         rows.append(row)
         size += len(row)
@@ -540,7 +544,10 @@ _GIF = (
     b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 )
 _CSS = b"body{font-family:sans-serif}.sidebar{float:right;width:300px}.ad{margin:8px 0}\n"
-_JS = b"(function(){var c=window.siteConfig||{};if(c.lang){document.documentElement.lang=c.lang;}})();\n"
+_JS = (
+    b"(function(){var c=window.siteConfig||{};"
+    b"if(c.lang){document.documentElement.lang=c.lang;}})();\n"
+)
 
 
 def _error_html(status: int, message: str) -> bytes:
@@ -580,7 +587,6 @@ def build_site(base_url: str) -> tuple[dict[str, Route], SiteManifest]:
     texts = corpus()
     specials = special_texts()
     pages = [_Page(t, _article_path(t)) for t in texts]
-    by_key = {p.text.key: p for p in pages}
 
     # Roles. Unreachable: the four newest articles (so they are in the RSS feed); the first of
     # them is linked from the top menu as a "Special report".
@@ -745,7 +751,9 @@ def build_site(base_url: str) -> tuple[dict[str, Route], SiteManifest]:
     routes["/robots.txt"] = Route(
         200,
         (("Content-Type", "text/plain; charset=utf-8"),),
-        f"User-agent: *\nDisallow: {DISALLOWED_PREFIX}\n\nSitemap: {base_url}/sitemap.xml\n".encode(),
+        (
+            f"User-agent: *\nDisallow: {DISALLOWED_PREFIX}\n\nSitemap: {base_url}/sitemap.xml\n"
+        ).encode(),
     )
     routes["/sitemap.xml"] = Route(
         200, (("Content-Type", "application/xml; charset=utf-8"),), _sitemap(pages, base_url)
@@ -880,7 +888,7 @@ def _sitemap(pages: list[_Page], base_url: str) -> bytes:
 def _rss(pages: list[_Page], base_url: str) -> bytes:
     items = []
     for p in pages:
-        when = datetime.combine(p.text.published, datetime.min.time(), timezone.utc)
+        when = datetime.combine(p.text.published, datetime.min.time(), UTC)
         items.append(
             f"<item><title>{escape(p.text.title)}</title><link>{base_url}{p.path}</link>"
             f'<guid isPermaLink="true">{base_url}{p.path}</guid>'

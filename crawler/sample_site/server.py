@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import socket
@@ -125,7 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 15  # idle keep-alive connections
     server: _Server
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -207,7 +208,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = route.body
         cuts = [0, 1500, 1500 + len(body) // 3, 1500 + 2 * len(body) // 3, len(body)]
-        for a, b in zip(cuts, cuts[1:], strict=False):
+        for a, b in itertools.pairwise(cuts):
             chunk = body[a:b]
             if chunk:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))

@@ -1,0 +1,567 @@
+"""CDXJ indexes of WARC/ARC files, in the form pywb reads (``surt timestamp14 {json}``).
+
+What is indexed follows pywb's own indexer (the one ``wb-manager add`` runs) and cdxj-indexer's
+defaults: ``response``, ``revisit``, and ``resource``/``metadata`` records that are not
+``application/warc-fields``; never ``warcinfo`` or ``request`` records. A POST/PUT request
+next to its response (linked by WARC-Concurrent-To) puts its body into the response's key
+(``?__wb_method=post&...``), with cdxj-indexer's own canonicalization, so that pywb finds POST
+captures. Values are strings; ``sha1:`` is dropped from digests; empty fields are left out.
+
+warcloom's ``conversion`` records are left out (cdxj-indexer does the same; pywb's
+``wb-manager`` would index them as ``text/plain`` captures of the page URL). What they and the
+``metadata`` record say about a response is joined into its line instead: ``languages``
+(ISO 639-3 codes, most of the text first, comma-joined as in Common Crawl's index), ``title``
+and ``charset``. The newest referring record (by WARC-Date) wins, across all files indexed
+together.
+
+Lines are sorted in byte order (as ``LC_ALL=C sort``), which is the order pywb's binary search
+expects. :func:`lookup` does that search on a file with seeks, without loading it.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import hashlib
+import heapq
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import surt
+from cdxj_indexer.postquery import append_method_query
+from warcio.timeutils import iso_date_to_timestamp, timestamp_to_sec
+
+from .reader import ReadError, RecordRef, iter_records
+from .records import parse_warc_fields
+
+__all__ = [
+    "ARCHIVE_EXTENSIONS",
+    "IndexEntry",
+    "UpdateResult",
+    "index_files",
+    "lookup",
+    "rebuild_collection_index",
+    "update_collection_index",
+    "url_key",
+    "write_index",
+]
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_EXTENSIONS = (".warc", ".warc.gz", ".arc", ".arc.gz")
+INDEX_NAME = "index.cdxj"
+_WARC_FIELDS = "application/warc-fields"
+_INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
+_REFERRING_TYPES = ("metadata", "conversion")
+_POST_METHODS = ("POST", "PUT")
+_MAX_REQUEST_BODY = 1 << 16
+
+
+# ---------------------------------------------------------------------------
+# index lines
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One parsed CDXJ line."""
+
+    urlkey: str
+    timestamp: str
+    fields: dict[str, Any]
+
+    @classmethod
+    def from_line(cls, line: str | bytes) -> IndexEntry:
+        if isinstance(line, bytes):
+            line = line.decode("utf-8")
+        urlkey, timestamp, data = line.rstrip("\r\n").split(" ", 2)
+        return cls(urlkey, timestamp, json.loads(data))
+
+    def to_line(self) -> str:
+        return f"{self.urlkey} {self.timestamp} {json.dumps(self.fields, ensure_ascii=False)}"
+
+    @property
+    def url(self) -> str:
+        return self.fields.get("url", "")
+
+    @property
+    def filename(self) -> str:
+        return self.fields["filename"]
+
+    @property
+    def offset(self) -> int:
+        return int(self.fields["offset"])
+
+    @property
+    def length(self) -> int:
+        return int(self.fields["length"])
+
+
+def url_key(url: str) -> str:
+    """The SURT key pywb sorts and looks captures up by."""
+    try:
+        return surt.surt(url)
+    except Exception:  # surt rejects some odd URLs: pywb then keys on the URL itself
+        return url
+
+
+# ---------------------------------------------------------------------------
+# indexing
+
+
+@dataclass
+class _Joined:
+    """What referring records say about one response; newest wins per source."""
+
+    meta: tuple[tuple[datetime, int], dict[str, Any]] | None = None
+    conv: tuple[tuple[datetime, int], str] | None = None
+
+    def fields(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        meta = self.meta[1] if self.meta else {}
+        charset = meta.get("charset")
+        if isinstance(charset, str) and charset:
+            out["charset"] = charset
+        languages = _language_codes(meta.get("languages"))
+        if not languages and self.conv:
+            languages = self.conv[1]
+        if languages:
+            out["languages"] = languages
+        title = meta.get("title")
+        if isinstance(title, str) and title.strip():
+            out["title"] = " ".join(title.split())
+        return out
+
+
+@dataclass
+class _Pending:
+    """Lines of one indexing run before the join; entries keep the response record ID."""
+
+    entries: list[tuple[str | None, str, str, dict[str, str]]] = field(default_factory=list)
+    joined: dict[str, _Joined] = field(default_factory=dict)
+    response_ids: set[str] = field(default_factory=set)
+    seq: int = 0
+
+    def lines(self) -> list[str]:
+        out = set()
+        for rid, key, ts, data in self.entries:
+            extra = self.joined[rid].fields() if rid in self.joined else {}
+            key = data.get("_urlkey", key)
+            public = {k: v for k, v in data.items() if not k.startswith("_")}
+            out.add(f"{key} {ts} {json.dumps({**public, **extra}, ensure_ascii=False)}")
+        return sorted(out)  # str order by code point == UTF-8 byte order
+
+    def referred_ids(self) -> set[str]:
+        return set(self.joined)
+
+
+def index_files(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    errors: list[ReadError] | None = None,
+) -> list[str]:
+    """Index ``paths`` together; return sorted CDXJ lines (without newlines).
+
+    ``filename`` in each line is relative to ``root`` (the collection's ``archive/``
+    directory), or the file's base name without a root. Unreadable parts of files are
+    skipped and reported in ``errors``.
+    """
+    return _index(paths, root, errors).lines()
+
+
+def _index(
+    paths: Iterable[str | os.PathLike[str]],
+    root: str | os.PathLike[str] | None,
+    errors: list[ReadError] | None,
+) -> _Pending:
+    pending = _Pending()
+    for path in paths:
+        _index_file(os.fspath(path), _rel_name(path, root), pending, errors)
+    return pending
+
+
+def _rel_name(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:
+    path = os.fspath(path)
+    if root is None:
+        return os.path.basename(path)
+    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+    if rel.startswith(os.pardir):
+        raise ValueError(f"{path} is not under {root}")
+    return rel.replace(os.sep, "/")
+
+
+def _index_file(path: str, filename: str, pending: _Pending, errors: list[ReadError] | None):
+    prev: tuple[RecordRef, dict[str, str] | None] | None = None
+    for ref in iter_records(path, errors=errors):
+        rec = ref.record
+        rec_type = rec.rec_type
+        pending.seq += 1
+        entry: dict[str, str] | None = None
+
+        if rec_type in _REFERRING_TYPES and ref.header("WARC-Refers-To"):
+            _collect_referring(ref, pending)
+
+        if _is_indexed(ref):
+            if not ref.addressable:
+                _skip(
+                    ref,
+                    errors,
+                    "record shares its gzip member with others (file gzipped as a whole): "
+                    "not indexed; recompress it one member per record (warcio recompress)",
+                )
+            else:
+                entry = _index_entry(ref, filename, pending, errors)
+
+        _join_request(prev, (ref, entry))
+        prev = (ref, entry)
+
+
+def _is_indexed(ref: RecordRef) -> bool:
+    rec = ref.record
+    if rec.rec_type not in _INDEXED_TYPES:
+        return False
+    if rec.rec_type in ("resource", "metadata"):
+        ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
+        return ctype != _WARC_FIELDS
+    return True
+
+
+def _index_entry(
+    ref: RecordRef, filename: str, pending: _Pending, errors: list[ReadError] | None
+) -> dict[str, str] | None:
+    rec = ref.record
+    url = ref.header("WARC-Target-URI") or ""
+    for bad, repl in (("\r", "%0D"), ("\n", "%0A"), ("\x0c", "%0C"), ("\x00", "%00")):
+        url = url.replace(bad, repl)
+    if not url:
+        _skip(ref, errors, f"{rec.rec_type} record without WARC-Target-URI: not indexed")
+        return None
+    try:
+        timestamp = iso_date_to_timestamp(ref.header("WARC-Date") or "")
+    except Exception:
+        _skip(ref, errors, f"invalid WARC-Date {ref.header('WARC-Date')!r}: not indexed")
+        return None
+
+    data: dict[str, str] = {"url": url}
+    if rec.rec_type == "revisit":
+        data["mime"] = "warc/revisit"
+    else:
+        if rec.rec_type == "response" and rec.http_headers:
+            ctype = rec.http_headers.get_header("Content-Type")
+        else:
+            ctype = ref.header("Content-Type")
+        data["mime"] = _mime(ctype)
+    detected = ref.header("WARC-Identified-Payload-Type")
+    if detected:
+        data["mime-detected"] = detected
+    if rec.rec_type == "response" and rec.http_headers:
+        status = rec.http_headers.get_statuscode()
+        if status and status != "-":
+            data["status"] = status
+    digest = ref.header("WARC-Payload-Digest")
+    if not digest and rec.rec_type != "revisit":
+        digest = _sha1_b32(rec.raw_stream)
+    if digest:
+        data["digest"] = digest[5:] if digest.startswith("sha1:") else digest
+    data["length"] = str(ref.length)
+    data["offset"] = str(ref.offset)
+    data["filename"] = filename
+
+    rid = ref.header("WARC-Record-ID")
+    if rid and rec.rec_type in ("response", "revisit", "resource"):
+        pending.response_ids.add(rid)
+    pending.entries.append((rid, url_key(url), timestamp, data))
+    return data
+
+
+def _mime(content_type: str | None) -> str:
+    if not content_type:
+        return "unk"
+    return content_type.replace(";", " ").split()[0].strip() or "unk"
+
+
+def _sha1_b32(stream: io.IOBase) -> str:
+    digest = hashlib.sha1()
+    for buf in iter(lambda: stream.read(1 << 16), b""):
+        digest.update(buf)
+    stream.seek(0)
+    return base64.b32encode(digest.digest()).decode("ascii")
+
+
+def _skip(ref: RecordRef, errors: list[ReadError] | None, message: str) -> None:
+    logger.warning("%s: offset %d: %s", ref.path, ref.offset, message)
+    if errors is not None:
+        errors.append(ReadError(ref.path, ref.offset, message))
+
+
+def _collect_referring(ref: RecordRef, pending: _Pending) -> None:
+    target = ref.header("WARC-Refers-To") or ""
+    when = (_parse_date(ref.header("WARC-Date")), pending.seq)
+    joined = pending.joined.setdefault(target, _Joined())
+    if ref.rec_type == "metadata":
+        ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype != _WARC_FIELDS:
+            return
+        if joined.meta is None or when >= joined.meta[0]:
+            block = ref.record.raw_stream.read()
+            ref.record.raw_stream.seek(0)
+            joined.meta = (when, parse_warc_fields(block))
+    else:
+        codes = ref.header("WARC-Identified-Content-Language")
+        if codes and (joined.conv is None or when >= joined.conv[0]):
+            joined.conv = (when, ",".join(c.strip() for c in codes.split(",") if c.strip()))
+
+
+def _parse_date(value: str | None) -> datetime:
+    if value:
+        with contextlib.suppress(ValueError):
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.min.replace(tzinfo=UTC)
+
+
+def _language_codes(value: Any) -> str:
+    """``[{"code": "eng", "share": 0.9}, ...]`` -> ``"eng,..."``, most text first."""
+    if not isinstance(value, list):
+        return ""
+    items: list[tuple[float, str]] = []
+    for item in value:
+        if isinstance(item, dict) and isinstance(item.get("code"), str):
+            share = item.get("share")
+            items.append((float(share) if isinstance(share, int | float) else 0.0, item["code"]))
+        elif isinstance(item, str):
+            items.append((0.0, item))
+    items.sort(key=lambda pair: -pair[0])  # stable: equal shares keep their order
+    codes: list[str] = []
+    for _, code in items:
+        if code and code not in codes:
+            codes.append(code)
+    return ",".join(codes)
+
+
+def _join_request(
+    first: tuple[RecordRef, dict[str, str] | None] | None,
+    second: tuple[RecordRef, dict[str, str] | None],
+) -> None:
+    """Adjacent request + response of one exchange: a POST/PUT body goes into the key."""
+    if first is None:
+        return
+    (ref_a, entry_a), (ref_b, entry_b) = first, second
+    if ref_a.rec_type == "request" and ref_b.rec_type == "response":
+        req, entry = ref_a, entry_b
+    elif ref_a.rec_type == "response" and ref_b.rec_type == "request":
+        req, entry = ref_b, entry_a
+    else:
+        return
+    if entry is None or req.record.http_headers is None:
+        return
+    if req.header("WARC-Target-URI") != entry["url"] or not _linked(ref_a, ref_b):
+        return
+    method = (req.record.http_headers.protocol or "").upper()
+    if method not in _POST_METHODS:
+        return
+    stream = req.record.raw_stream
+    body = stream.read(_MAX_REQUEST_BODY)
+    stream.seek(0)
+    query, append = append_method_query(
+        method,
+        req.record.http_headers.get_header("Content-Type"),
+        str(len(body)),
+        io.BytesIO(body),
+        entry["url"],
+    )
+    entry["method"] = method
+    if query:
+        entry["requestBody"] = query
+    entry["_urlkey"] = url_key(entry["url"] + append)
+
+
+def _linked(a: RecordRef, b: RecordRef) -> bool:
+    """Either record names the other in a (repeatable) WARC-Concurrent-To."""
+    a_id, b_id = a.header("WARC-Record-ID"), b.header("WARC-Record-ID")
+    return (b_id is not None and b_id in _concurrent_to(a)) or (
+        a_id is not None and a_id in _concurrent_to(b)
+    )
+
+
+def _concurrent_to(ref: RecordRef) -> list[str]:
+    return [v for k, v in ref.record.rec_headers.headers if k.lower() == "warc-concurrent-to"]
+
+
+# ---------------------------------------------------------------------------
+# writing and updating index files
+
+
+def write_index(lines: Iterable[str], path: str | os.PathLike[str]) -> None:
+    """Write lines (no newlines) to ``path`` atomically: a temporary file, then a rename."""
+    _atomic_write(Path(path), (line.encode("utf-8") + b"\n" for line in lines))
+
+
+def _atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def _locked(index_path: Path) -> Iterator[None]:
+    """Serialize index updates between processes (an advisory lock beside the index)."""
+    index_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_path.with_name(index_path.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    lines_added: int
+    rebuilt: bool
+
+
+def _collection_paths(collection_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    coll = Path(collection_dir)
+    return coll / "archive", coll / "indexes" / INDEX_NAME
+
+
+def collection_files(collection_dir: str | os.PathLike[str]) -> list[Path]:
+    """The archive files of a collection (recursively), in name order."""
+    archive, _ = _collection_paths(collection_dir)
+    return sorted(
+        p for p in archive.rglob("*") if p.is_file() and p.name.endswith(ARCHIVE_EXTENSIONS)
+    )
+
+
+def rebuild_collection_index(
+    collection_dir: str | os.PathLike[str], *, errors: list[ReadError] | None = None
+) -> int:
+    """Index every archive file of the collection anew; return the number of lines."""
+    archive, index = _collection_paths(collection_dir)
+    with _locked(index):
+        lines = index_files(collection_files(collection_dir), root=archive, errors=errors)
+        write_index(lines, index)
+    return len(lines)
+
+
+def update_collection_index(
+    collection_dir: str | os.PathLike[str],
+    new_warc_paths: Sequence[str | os.PathLike[str]],
+    *,
+    errors: list[ReadError] | None = None,
+) -> UpdateResult:
+    """Add the lines of new files of the collection to its sorted ``index.cdxj``.
+
+    The new files are indexed together and merged into the existing index in one streaming
+    pass. If a metadata or conversion record in them refers to a response that is not in
+    them (a response in an older file, or a re-extraction), the existing line of that
+    response would have to change: then the whole collection is indexed anew instead.
+    """
+    archive, index = _collection_paths(collection_dir)
+    with _locked(index):
+        pending = _index(new_warc_paths, archive, errors)
+        orphans = pending.referred_ids() - pending.response_ids
+        if orphans and index.exists():
+            logger.info(
+                "%d referring record(s) point outside the new files: re-indexing %s",
+                len(orphans),
+                collection_dir,
+            )
+            lines = index_files(collection_files(collection_dir), root=archive, errors=errors)
+            write_index(lines, index)
+            return UpdateResult(lines_added=len(lines), rebuilt=True)
+
+        new_lines = pending.lines()
+        if not index.exists():
+            write_index(new_lines, index)
+            return UpdateResult(lines_added=len(new_lines), rebuilt=False)
+
+        with open(index, "rb") as old:
+            merged = heapq.merge(old, (line.encode("utf-8") + b"\n" for line in new_lines))
+            _atomic_write(index, _dedup(merged))
+    return UpdateResult(lines_added=len(new_lines), rebuilt=False)
+
+
+def _dedup(lines: Iterable[bytes]) -> Iterator[bytes]:
+    last = None
+    for line in lines:
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        if line != last:
+            yield line
+        last = line
+
+
+# ---------------------------------------------------------------------------
+# lookup
+
+
+def lookup(
+    index_path: str | os.PathLike[str], url: str, timestamp: str | None = None
+) -> list[IndexEntry]:
+    """Captures of ``url`` in a sorted CDXJ file, found by binary search with seeks.
+
+    In index order (oldest first), or nearest to ``timestamp`` first when it is given (a
+    14-digit timestamp or a prefix of one, such as ``2024`` or ``20240501``).
+    """
+    prefix = (url_key(url) + " ").encode("utf-8")
+    found: list[IndexEntry] = []
+    with open(index_path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(_first_at_or_after(fh, size, prefix))
+        for line in fh:
+            if not line.startswith(prefix):
+                break
+            found.append(IndexEntry.from_line(line))
+    if timestamp:
+        target = timestamp_to_sec(_pad_timestamp(timestamp))
+        found.sort(key=lambda e: abs(timestamp_to_sec(e.timestamp) - target))
+    return found
+
+
+def _pad_timestamp(ts: str) -> str:
+    ts = "".join(ch for ch in ts if ch.isdigit())[:14]
+    return ts + "00000101000000"[len(ts) :]
+
+
+def _line_start_at_or_after(fh: io.BufferedReader, pos: int) -> int:
+    if pos == 0:
+        return 0
+    fh.seek(pos - 1)
+    fh.readline()
+    return fh.tell()
+
+
+def _first_at_or_after(fh: io.BufferedReader, size: int, target: bytes) -> int:
+    """Offset of the first line >= ``target`` (byte order), or ``size``."""
+    lo, hi = 0, size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        start = _line_start_at_or_after(fh, mid)
+        fh.seek(start)
+        line = fh.readline()
+        if not line or line >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return _line_start_at_or_after(fh, lo)
