@@ -200,7 +200,7 @@ def _rel_name(path: str | os.PathLike[str], root: str | os.PathLike[str] | None)
 
 
 def _index_file(path: str, filename: str, pending: _Pending, errors: list[ReadError] | None):
-    prev: tuple[RecordRef, dict[str, str] | None] | None = None
+    prev: _Seen | None = None
     for ref in iter_records(path, errors=errors):
         rec = ref.record
         rec_type = rec.rec_type
@@ -215,14 +215,16 @@ def _index_file(path: str, filename: str, pending: _Pending, errors: list[ReadEr
                 _skip(
                     ref,
                     errors,
-                    "record shares its gzip member with others (file gzipped as a whole): "
-                    "not indexed; recompress it one member per record (warcio recompress)",
+                    "record cannot be read by offset (its gzip member is shared with other "
+                    "records or cut off): not indexed; a file gzipped as a whole can be "
+                    "fixed with warcio recompress",
                 )
             else:
                 entry = _index_entry(ref, filename, pending, errors)
 
-        _join_request(prev, (ref, entry))
-        prev = (ref, entry)
+        seen = _Seen.of(ref, entry)
+        _join_request(prev, seen)
+        prev = seen
 
 
 def _is_indexed(ref: RecordRef) -> bool:
@@ -348,53 +350,67 @@ def _language_codes(value: Any) -> str:
     return ",".join(codes)
 
 
-def _join_request(
-    first: tuple[RecordRef, dict[str, str] | None] | None,
-    second: tuple[RecordRef, dict[str, str] | None],
-) -> None:
+@dataclass
+class _Seen:
+    """What pairing a request with its response needs from a record, kept past its buffer."""
+
+    rec_type: str
+    record_id: str | None
+    url: str | None
+    concurrent_to: list[str]
+    entry: dict[str, str] | None = None
+    method: str = ""
+    content_type: str | None = None
+    body: bytes = b""
+
+    @classmethod
+    def of(cls, ref: RecordRef, entry: dict[str, str] | None) -> _Seen:
+        headers = ref.record.rec_headers.headers
+        seen = cls(
+            ref.rec_type,
+            ref.header("WARC-Record-ID"),
+            ref.header("WARC-Target-URI"),
+            [v for k, v in headers if k.lower() == "warc-concurrent-to"],
+            entry,
+        )
+        http = ref.record.http_headers
+        if ref.rec_type == "request" and http is not None:
+            seen.method = (http.protocol or "").upper()
+            if seen.method in _POST_METHODS:
+                seen.content_type = http.get_header("Content-Type")
+                seen.body = ref.record.raw_stream.read(_MAX_REQUEST_BODY)
+                ref.record.raw_stream.seek(0)
+        return seen
+
+    def linked(self, other: _Seen) -> bool:
+        """Either record names the other in a (repeatable) WARC-Concurrent-To."""
+        return (other.record_id is not None and other.record_id in self.concurrent_to) or (
+            self.record_id is not None and self.record_id in other.concurrent_to
+        )
+
+
+def _join_request(first: _Seen | None, second: _Seen) -> None:
     """Adjacent request + response of one exchange: a POST/PUT body goes into the key."""
     if first is None:
         return
-    (ref_a, entry_a), (ref_b, entry_b) = first, second
-    if ref_a.rec_type == "request" and ref_b.rec_type == "response":
-        req, entry = ref_a, entry_b
-    elif ref_a.rec_type == "response" and ref_b.rec_type == "request":
-        req, entry = ref_b, entry_a
+    if first.rec_type == "request" and second.rec_type == "response":
+        req, resp = first, second
+    elif first.rec_type == "response" and second.rec_type == "request":
+        req, resp = second, first
     else:
         return
-    if entry is None or req.record.http_headers is None:
+    entry = resp.entry
+    if entry is None or req.method not in _POST_METHODS:
         return
-    if req.header("WARC-Target-URI") != entry["url"] or not _linked(ref_a, ref_b):
+    if req.url != entry["url"] or not first.linked(second):
         return
-    method = (req.record.http_headers.protocol or "").upper()
-    if method not in _POST_METHODS:
-        return
-    stream = req.record.raw_stream
-    body = stream.read(_MAX_REQUEST_BODY)
-    stream.seek(0)
     query, append = append_method_query(
-        method,
-        req.record.http_headers.get_header("Content-Type"),
-        str(len(body)),
-        io.BytesIO(body),
-        entry["url"],
+        req.method, req.content_type, str(len(req.body)), io.BytesIO(req.body), entry["url"]
     )
-    entry["method"] = method
+    entry["method"] = req.method
     if query:
         entry["requestBody"] = query
     entry["_urlkey"] = url_key(entry["url"] + append)
-
-
-def _linked(a: RecordRef, b: RecordRef) -> bool:
-    """Either record names the other in a (repeatable) WARC-Concurrent-To."""
-    a_id, b_id = a.header("WARC-Record-ID"), b.header("WARC-Record-ID")
-    return (b_id is not None and b_id in _concurrent_to(a)) or (
-        a_id is not None and a_id in _concurrent_to(b)
-    )
-
-
-def _concurrent_to(ref: RecordRef) -> list[str]:
-    return [v for k, v in ref.record.rec_headers.headers if k.lower() == "warc-concurrent-to"]
 
 
 # ---------------------------------------------------------------------------

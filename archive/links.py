@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 from urllib.parse import urljoin
 
 import lxml.html
@@ -193,7 +193,7 @@ class Link:
         region = d["region"]
         if region not in _REGIONS:
             raise ValueError(f"unknown link region: {region!r}")
-        return cls(url=str(d["url"]), region=region, text=str(d.get("text", "")))
+        return cls(url=str(d["url"]), region=cast(Region, region), text=str(d.get("text", "")))
 
 
 @dataclass(frozen=True)

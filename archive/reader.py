@@ -76,10 +76,21 @@ class RecordRef:
     offset: int
     length: int
     addressable: bool = True
+    format: str = "warc"  # "arc" for ARC records (given WARC-style headers by warcio)
 
     @property
     def rec_type(self) -> str:
         return self.record.rec_type
+
+    def close(self) -> None:
+        """Free the record's buffer (``iter_records`` does this when it moves on)."""
+        self.record.raw_stream.close()
+
+    def __enter__(self) -> RecordRef:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def header(self, name: str) -> str | None:
         return self.record.rec_headers.get_header(name)
@@ -108,6 +119,7 @@ def iter_records(
     """Yield every readable record of a WARC or ARC file, in file order.
 
     Damage is recorded in ``errors`` (if given) and logged; iteration goes on past it.
+    A record's buffered stream is valid until the iteration moves on to the next record.
     ``parse_http=False`` leaves HTTP headers unparsed, so ``record.raw_stream`` is the
     whole block (what a block digest covers).
     """
@@ -117,9 +129,14 @@ def iter_records(
         head = fh.read(len(GZIP_MAGIC))
         fh.seek(0)
         if head.startswith(GZIP_MAGIC[:2]):
-            yield from _iter_gzip(fh, path, reporter, parse_http)
+            refs = _iter_gzip(fh, path, reporter, parse_http)
         else:
-            yield from _iter_plain(fh, path, reporter, parse_http)
+            refs = _iter_plain(fh, path, reporter, parse_http)
+        for ref in refs:
+            try:
+                yield ref
+            finally:
+                ref.close()
 
 
 def read_record_at(
@@ -132,7 +149,8 @@ def read_record_at(
     """Read the one record at ``offset`` (as given by :func:`iter_records` or an index).
 
     ``length``, when given, bounds the read to ``length`` bytes of the file. Raises
-    ``ValueError`` if no complete record can be read there.
+    ``ValueError`` if no complete record can be read there. Close the result (or use it in
+    a ``with`` block) to free its buffer.
     """
     path = os.fspath(path)
     with open(path, "rb") as fh:
@@ -150,14 +168,14 @@ def read_record_at(
                 if not refs:
                     raise _Damaged(offset, "gzip member holds no record")
                 ref = refs[0]
+                for other in refs[1:]:
+                    other.close()
             else:
-                src: IO[bytes] = fh
-                base = 0  # the iterator counts from the file position it starts at
-                if length is not None:
-                    src, base = _copy_slice(fh, length), offset
-                it = _make_iterator(src, parse_http, _sniff_format(src))
-                record = next(iter(it))
-                ref = _buffer_record(it, record, path, parse_http, base=base)
+                if length is None:  # the iterator counts from the position it starts at
+                    ref = _first_record(fh, path, parse_http, base=0)
+                else:
+                    with _copy_slice(fh, length) as src:
+                        ref = _first_record(src, path, parse_http, base=offset)
         except StopIteration:
             raise ValueError(f"{path}: no record at offset {offset}") from None
         except _Damaged as exc:
@@ -165,6 +183,12 @@ def read_record_at(
         except Exception as exc:  # warcio raises several types on bad input
             raise ValueError(f"{path}: offset {offset}: {exc}") from None
     return ref
+
+
+def _first_record(src: IO[bytes], path: str, parse_http: bool, base: int) -> RecordRef:
+    it = _make_iterator(src, parse_http, _sniff_format(src))
+    record = next(iter(it))
+    return _buffer_record(it, record, path, parse_http, base=base)
 
 
 # ---------------------------------------------------------------------------
@@ -193,6 +217,7 @@ def _iter_gzip(
     size = os.fstat(fh.fileno()).st_size
     pos = 0
     damage: _Damaged | None = None  # reported once the next good member is found
+    fmt_hint: str | None = None  # members after the first do not show the file's format
 
     while pos < size:
         fh.seek(pos)
@@ -219,7 +244,9 @@ def _iter_gzip(
             # the file ends inside this member: keep the records that are whole in it
             with spool:
                 try:
-                    for ref in _records_in_member(spool, path, pos, member_len, parse_http):
+                    for ref in _records_in_member(
+                        spool, path, pos, member_len, parse_http, fmt_hint
+                    ):
                         ref.addressable = False
                         yield ref
                 except _Damaged:
@@ -229,10 +256,11 @@ def _iter_gzip(
 
         try:
             with spool:
-                for ref in _records_in_member(spool, path, pos, member_len, parse_http):
+                for ref in _records_in_member(spool, path, pos, member_len, parse_http, fmt_hint):
                     if damage is not None:
                         _report_skip(reporter, damage, pos)
                         damage = None
+                    fmt_hint = ref.format
                     yield ref
         except _Damaged as exc:
             # the member decompressed, but what it holds is not a (complete) record
@@ -284,11 +312,16 @@ def _decompress_member(
 
 
 def _records_in_member(
-    spool: IO[bytes], path: str, offset: int, member_len: int, parse_http: bool
+    spool: IO[bytes],
+    path: str,
+    offset: int,
+    member_len: int,
+    parse_http: bool,
+    fmt_hint: str | None = None,
 ) -> Iterator[RecordRef]:
     """Yield the records of one decompressed member: normally exactly one, addressable by
     the member's offset; several when the file was gzipped as a whole (not addressable)."""
-    it = _make_iterator(spool, parse_http, _sniff_format(spool))
+    it = _make_iterator(spool, parse_http, _sniff_format(spool) or fmt_hint)
     records = iter(it)
     try:
         first = next(records)
@@ -322,7 +355,11 @@ def _records_in_member(
         raise junk
 
     ref.addressable = False
-    yield ref
+    try:
+        yield ref
+    except GeneratorExit:
+        nxt.close()
+        raise
     while True:
         nxt.offset, nxt.length, nxt.addressable = offset, member_len, False
         yield nxt
@@ -442,7 +479,8 @@ def _buffer_record(
     length = it.get_record_length()
     spool.seek(0)
     record.raw_stream = spool
-    return RecordRef(record=record, path=path, offset=base + offset, length=length)
+    fmt = "arc" if it.known_format == "arc" else "warc"
+    return RecordRef(record=record, path=path, offset=base + offset, length=length, format=fmt)
 
 
 def _validate(record: ArcWarcRecord, offset: int) -> None:

@@ -89,11 +89,17 @@ def _print_result(stats: dict[str, Any], settings: Any) -> None:
     print(f"finish reason: {stats.get('finish_reason', 'unknown')}")
 
 
+def _write_stats(stats: dict[str, Any], path: str | None) -> None:
+    if path:
+        Path(path).write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     if not (args.urls or args.seeds_file or args.sitemap or args.feed):
         raise SystemExit("warcloom crawl: give seed URLs, --seeds-file, --sitemap or --feed")
     settings = _crawl_settings(args)
     stats = _run_crawl(settings, _spider_args(args))
+    _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     return 0 if stats.get("finish_reason") == "finished" else 1
 
@@ -114,6 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Serving the sample news site on {site.base_url}; crawling {args.urls[0]}")
         settings = _crawl_settings(args)
         stats = _run_crawl(settings, _spider_args(args))
+    _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     out = Path(args.out)
     print("\nNext, try:")
@@ -178,6 +185,7 @@ def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
     parser.add_argument("--allow-private", action="store_true", help="allow private addresses")
     parser.add_argument("--contact", help="contact URL put in the User-Agent")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--stats-json", metavar="PATH", help="write the final crawl stats here")
     parser.add_argument("-v", "--verbose", action="count", default=0)
 
 

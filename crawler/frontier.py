@@ -27,15 +27,16 @@ Row states
 * its response went through the spider callback and every request the callback yielded
   reached :meth:`~SqliteScheduler.enqueue_request` (tracked by
   :class:`FrontierSpiderMiddleware`, which tags each yielded request with its parent's id and
-  counts them back in); callback output is not enough on its own, because Scrapy's scraper
-  buffers up to ``2 * CONCURRENT_ITEMS`` outputs before it schedules them;
+  counts them back in); the end of the callback output is not enough on its own, because
+  Scrapy's scraper buffers up to ``2 * CONCURRENT_ITEMS`` outputs before it schedules them.
+  A callback that raises, or a response the spider refuses (``HttpError``), is done at once;
 * or a downloader middleware replaced it by another request (redirect, retry): the
   replacement carries the id in ``request.meta`` and the old row is marked done in the same
   batch that inserts the replacement;
 * or the spider closed: Scrapy's engine waits for every in-flight request to finish before it
-  closes the scheduler, so rows still in flight then ended without a usable response (download
-  error after retries, ``IgnoreRequest`` from a downloader middleware, an ``HttpError`` the
-  spider did not handle) and are marked done.
+  closes the scheduler, so rows still in flight then ended without a response (download
+  error after retries, ``IgnoreRequest`` from a downloader middleware such as offsite or
+  robots.txt: Scrapy sends no signal for these) and are marked done.
 
 Without the spider middleware the scheduler falls back to marking a request done on
 ``response_received``, before the callback runs; it logs a warning, because a commit landing
@@ -78,6 +79,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.http import Request, Response
+from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 from scrapy.utils.request import RequestFingerprinter, request_from_dict
@@ -114,7 +116,7 @@ CREATE TABLE IF NOT EXISTS requests (
 );
 CREATE INDEX IF NOT EXISTS requests_queued ON requests (priority DESC, id)
     WHERE state = 'queued';
-CREATE INDEX IF NOT EXISTS requests_state ON requests (state);
+CREATE INDEX IF NOT EXISTS requests_inflight ON requests (id) WHERE state = 'inflight';
 CREATE TABLE IF NOT EXISTS seen (fingerprint BLOB PRIMARY KEY) WITHOUT ROWID;
 """
 
@@ -196,11 +198,11 @@ class SqliteScheduler(BaseScheduler):
             "UPDATE requests SET state = ? WHERE state != ? AND request IS NULL", (DONE, DONE)
         ).rowcount
         requeued = conn.execute(
-            "UPDATE requests SET state = ? WHERE state = ?", (QUEUED, INFLIGHT)
+            "UPDATE requests SET state = 'queued' WHERE state = 'inflight'"
         ).rowcount
         conn.execute("COMMIT")
         (self._queued,) = conn.execute(
-            "SELECT COUNT(*) FROM requests WHERE state = ?", (QUEUED,)
+            "SELECT COUNT(*) FROM requests WHERE state = 'queued'"
         ).fetchone()
         self._last_commit = time.monotonic()
         if lost:
@@ -220,8 +222,6 @@ class SqliteScheduler(BaseScheduler):
                 "response_received, so a kill may lose links of the last pages"
             )
         if self.crawler is not None and self.commit_interval > 0:
-            from scrapy.utils.asyncio import create_looping_call
-
             self._timer = create_looping_call(self._commit_if_due)
             self._timer.start(self.commit_interval, now=False)
 

@@ -12,7 +12,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred
 
 from archive.extraction import ExtractionOptions, PageAnalysis, analyse_html
@@ -73,6 +72,8 @@ class ExtractionPool:
         return self._deferred(future, url)
 
     def _deferred(self, future: Future[PageAnalysis], url: str) -> Deferred[PageAnalysis]:
+        from twisted.internet import reactor  # the installed one, never installed here
+
         d: Deferred[PageAnalysis] = Deferred()
 
         def fire(done: Future[PageAnalysis]) -> None:

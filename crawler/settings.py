@@ -28,13 +28,13 @@ DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 1
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.safety.PrivateAddressMiddleware": 60,
+    "crawler.safety.PrivateAddressMiddleware": 40,
     "crawler.capture.WarcCaptureMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {}
 ITEM_PIPELINES = {"crawler.pipelines.WarcMetadataPipeline": 300}
 EXTENSIONS = {
-    "crawler.archive.ArchiveExtension": 100,
+    "crawler.warcstore.WarcStoreExtension": 100,
     "crawler.progress.ProgressExtension": 500,
 }
 SCHEDULER = "crawler.frontier.SqliteScheduler"

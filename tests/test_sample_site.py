@@ -71,7 +71,7 @@ def test_corpus_shape(site: SampleSite) -> None:
     assert all(4 <= len(a.paragraphs) <= 10 for a in m.articles if a.language == "en")
     assert all(3 <= len(a.related_paths) <= 8 for a in m.articles)
     for a in m.by_language("zh-Hant"):
-        assert "這" in "".join(a.paragraphs) or "臺" in "".join(a.paragraphs + (a.title,))
+        assert "這" in "".join(a.paragraphs) or "臺" in "".join((*a.paragraphs, a.title))
         assert "这" not in "".join(a.paragraphs)
     charsets = {a.charset for a in m.articles}
     assert {"utf-8", "gbk", "big5", None} <= charsets
@@ -109,7 +109,7 @@ def test_gbk_and_big5_pages(site: SampleSite) -> None:
     assert len(gbk) >= 2
     assert len(big5) >= 2
     for art in gbk + big5:
-        status, headers, body = _get(site, art.path)
+        _, headers, body = _get(site, art.path)
         declared = headers["Content-Type"].lower() + body[:2000].decode("ascii", "replace").lower()
         assert f"charset={art.charset}" in declared or f'charset="{art.charset}"' in declared
         assert art.title in body.decode(art.charset)
@@ -119,7 +119,7 @@ def test_gbk_and_big5_pages(site: SampleSite) -> None:
 
 def test_page_without_charset(site: SampleSite) -> None:
     (art,) = [a for a in site.manifest.articles if a.charset is None]
-    status, headers, body = _get(site, art.path)
+    _, headers, body = _get(site, art.path)
     assert headers["Content-Type"] == "text/html"
     assert b"charset" not in body.lower()
     assert art.title in body.decode("utf-8")
@@ -127,7 +127,7 @@ def test_page_without_charset(site: SampleSite) -> None:
 
 def test_gzip_article(site: SampleSite) -> None:
     m = site.manifest
-    status, headers, body = _get(site, m.gzip_path, {"Accept-Encoding": "identity"})
+    _, headers, body = _get(site, m.gzip_path, {"Accept-Encoding": "identity"})
     assert headers["Content-Encoding"] == "gzip"
     assert int(headers["Content-Length"]) == len(body)
     assert m.article(m.gzip_path).title.encode() in gzip.decompress(body)
@@ -186,14 +186,14 @@ def test_reachability(site: SampleSite) -> None:
     assert f'href="{m.nav_only_path}"'.encode() in seed_html
     unreachable = {a.path for a in m.articles if not a.reachable}
     assert unreachable <= set(m.rss_paths) | {a.path for a in m.articles}
-    assert any(
-        CJK.search(t) for a in m.by_language("en") for t in a.related_titles
-    ), "English pages should list some Chinese related titles"
+    assert any(CJK.search(t) for a in m.by_language("en") for t in a.related_titles), (
+        "English pages should list some Chinese related titles"
+    )
 
 
 def test_robots_private_and_discovery_files(site: SampleSite) -> None:
     m = site.manifest
-    status, headers, body = _get(site, m.robots_path)
+    status, _, body = _get(site, m.robots_path)
     assert status == 200
     text = body.decode()
     assert "User-agent: *" in text
@@ -317,11 +317,10 @@ def test_proxy_mode_records_leaks() -> None:
         assert proxy.manifest.article(proxy.manifest.seed_path).title.encode() in resp.read()
         conn.close()
 
-        opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({"http": proxy.base_url})
-        )
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy.base_url}))
         with pytest.raises(urllib.error.HTTPError) as err:
             opener.open("http://10.0.0.1/", timeout=5)
         assert err.value.code == 502
+        err.value.close()
         assert proxy.leaked == ["http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/"]
         assert proxy.requests == [proxy.manifest.seed_path]

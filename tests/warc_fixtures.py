@@ -379,8 +379,7 @@ def corrupted_copy(src: Path, dest: Path, record_index: int) -> tuple[Path, int]
 
 def http_response_bytes(body: bytes, content_type: str = "text/html") -> bytes:
     return (
-        f"HTTP/1.0 200 OK\r\nContent-Type: {content_type}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
+        f"HTTP/1.0 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
 
@@ -393,12 +392,25 @@ def write_arc(
     name = path.name
     spec = b"1 0 warcloom-tests\nURL IP-address Archive-date Content-type Archive-length\n"
     records = [
-        f"filedesc://{name} 0.0.0.0 20240501100000 text/plain {len(spec)}\n".encode()
-        + spec
-        + b"\n"
+        f"filedesc://{name} 0.0.0.0 20240501100000 text/plain {len(spec)}\n".encode() + spec + b"\n"
     ]
     for url, ts, http in pages:
         records.append(f"{url} 127.0.0.1 {ts} text/html {len(http)}\n".encode() + http + b"\n")
+    with open(path, "wb") as fh:
+        for rec in records:
+            fh.write(gzip.compress(rec, mtime=0) if compress else rec)
+    return path
+
+
+def raw_record(
+    headers: Sequence[tuple[str, str]], block: bytes, version: str = "WARC/1.1"
+) -> bytes:
+    """One WARC record written by hand (for headers warcio would not write)."""
+    head = f"{version}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    return head.encode() + b"\r\n" + block + b"\r\n\r\n"
+
+
+def write_raw_warc(path: Path, records: Sequence[bytes], *, compress: bool = True) -> Path:
     with open(path, "wb") as fh:
         for rec in records:
             fh.write(gzip.compress(rec, mtime=0) if compress else rec)

@@ -202,6 +202,11 @@ _RELATED_STYLES = {
 }
 
 
+def _text(value: str) -> str:
+    """Escape for a text node: quotes stay as they are, like most CMS output."""
+    return escape(value, quote=False)
+
+
 def _slug(text: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
@@ -229,7 +234,7 @@ def _head(title: str, lang: str, meta_charset: str, extra: str, canonical: str) 
         ensure_ascii=False,
     ).replace("</", "<\\/")
     return f"""<head>
-{meta_charset}<title>{escape(title)} - {SITE_NAME}</title>
+{meta_charset}<title>{_text(title)} - {SITE_NAME}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="description" content="{escape(title)}">
 <meta name="keywords" content="textile, garment, cotton, trade, e-commerce, 纺织, 服装">
@@ -258,7 +263,7 @@ def _header(lang: str, nav_only_path: str) -> str:
     nav += [(name, f"/section/{slug}.html") for name, slug in _SECTIONS[:10]]
     nav += [("Special report", nav_only_path), ("中文资讯", "/section/chinese.html")]
     nav += [("繁體版", "/section/chinese.html?variant=hant")]
-    items = "\n".join(f'    <li><a href="{escape(h)}">{escape(t)}</a></li>' for t, h in nav)
+    items = "\n".join(f'    <li><a href="{escape(h)}">{_text(t)}</a></li>' for t, h in nav)
     return f"""<div id="topbar"><a href="/about/subscribe.html">Subscribe</a> |
 <a href="/about/mobile-edition.html">Mobile</a> | <a href="/rss.xml">RSS</a></div>
 <header class="site-header">
@@ -274,8 +279,8 @@ def _header(lang: str, nav_only_path: str) -> str:
 
 def _sidebar(lang: str, popular: list[tuple[str, str]]) -> str:
     c = _CHROME[lang]
-    pop = "\n".join(f'      <li><a href="{h}">{escape(t)}</a></li>' for t, h in popular)
-    tags = " ".join(f'<a href="/tag/{_slug(t)}.html">{escape(t)}</a>' for t in _TAGS)
+    pop = "\n".join(f'      <li><a href="{h}">{_text(t)}</a></li>' for t, h in popular)
+    tags = " ".join(f'<a href="/tag/{_slug(t)}.html">{_text(t)}</a>' for t in _TAGS)
     return f"""<aside class="sidebar">
   <div class="ad ad-300x250"><a href="http://ads.example.com/click?slot=sidebar-1&amp;id=7781"
      rel="nofollow"><img src="/static/ad-300x250.gif" alt="Advertisement"
@@ -320,11 +325,11 @@ def _share_and_comments(lang: str, path: str) -> str:
 
 def _related_block(style: str, items: list[tuple[str, str, str]]) -> str:
     def a(title: str, href: str) -> str:
-        return f'<a href="{escape(href)}">{escape(title)}</a>'
+        return f'<a href="{escape(href)}">{_text(title)}</a>'
 
     if style == "related":
         lis = "\n".join(
-            f"  <li>{escape(label)} | {a(t, h)}</li>" if label else f"  <li>{a(t, h)}</li>"
+            f"  <li>{_text(label)} | {a(t, h)}</li>" if label else f"  <li>{a(t, h)}</li>"
             for label, t, h in items
         )
         return f'<div class="related"><h3>Related reading</h3>\n<ul>\n{lis}\n</ul></div>'
@@ -354,11 +359,11 @@ def _related_block(style: str, items: list[tuple[str, str, str]]) -> str:
 def _body_paragraphs(page: _Page) -> str:
     out = []
     for i, par in enumerate(page.text.paragraphs):
-        html = escape(par)
+        html = _text(par)
         href = page.body_links.get(i)
         if href:
             cut = _anchor_cut(par, page.text.language)
-            html = f'<a href="{href}">{escape(par[:cut])}</a>{escape(par[cut:])}'
+            html = f'<a href="{href}">{_text(par[:cut])}</a>{_text(par[cut:])}'
         out.append(f"<p>{html}</p>")
     return "\n".join(out)
 
@@ -415,10 +420,10 @@ def _render_article(
     attach = ""
     if page.attachment:
         href, label = page.attachment
-        attach = f'<p class="attachment"><a href="{href}">{escape(label)}</a></p>'
+        attach = f'<p class="attachment"><a href="{href}">{_text(label)}</a></p>'
     crumbs = (
         f'<a href="/">{c["home"]}</a> &gt; <a href="/section/news.html">{c["news"]}</a> &gt; '
-        f'<a href="{_section_path(text.section)}">{escape(text.section)}</a>'
+        f'<a href="{_section_path(text.section)}">{_text(text.section)}</a>'
     )
     return f"""<!DOCTYPE html>
 <html lang="{_HTML_LANG[lang]}">
@@ -429,9 +434,9 @@ def _render_article(
 <div id="wrap">
 <div class="main-col">
 <article class="news-article">
-<h1>{escape(text.title)}</h1>
+<h1>{_text(text.title)}</h1>
 <div class="byline"><span class="date">{text.published.isoformat()} 09:30</span>
-<span class="author">{c["by"]} {escape(text.author)}</span>
+<span class="author">{c["by"]} {_text(text.author)}</span>
 <span class="source">{c["source"]}</span></div>
 <div class="article-content" id="content">
 {_body_paragraphs(page)}
@@ -450,13 +455,13 @@ def _render_article(
 
 
 def _render_list(title: str, links: Iterable[tuple[str, str]], nav_only: str, base_url: str) -> str:
-    items = "\n".join(f'<li><a href="{h}">{escape(t)}</a></li>' for t, h in links)
+    items = "\n".join(f'<li><a href="{h}">{_text(t)}</a></li>' for t, h in links)
     return f"""<!DOCTYPE html>
 <html lang="en">
 {_head(title, "en", '<meta charset="utf-8">' + chr(10), "", base_url + "/")}
 <body class="list-page">
 {_header("en", nav_only)}
-<div id="wrap"><h1>{escape(title)}</h1>
+<div id="wrap"><h1>{_text(title)}</h1>
 <ul class="article-list">
 {items}
 </ul></div>
@@ -500,15 +505,15 @@ def _pdf_bytes(text: str) -> bytes:
 
 def _malformed_html(text: ArticleText) -> str:
     p = text.paragraphs
-    return f"""<html><head><title>{escape(text.title)}
-<meta charset="utf-8">
+    return f"""<html><head><title>{_text(text.title)}</title>
+<meta charset="utf-8"></head></head>
 <body><div id="header"><a href="/">Home</a> <a href="/section/news.html">News</div></div>
 <div class="main"><table><tr><td>
-<h1>{escape(text.title)}</h2>
-<div class="content"><p>{escape(p[0])}
-<p>{escape(p[1])}</span></p></div>
-</div></td><p><b><i>{escape(p[2])}</b></i>
-<div><p>{escape(p[3])}
+<h1>{_text(text.title)}</h2>
+<div class="content"><p>{_text(p[0])}
+<p>{_text(p[1])}</span></p></div>
+</div></td><p><b><i>{_text(p[2])}</b></i>
+<div><p>{_text(p[3])}
 </table></div></div></div>
 <div class="footer">Copyright &copy 2015 <a href="/about/about-us.html">About us
 <script>var x = "</div>"; if (a < b && c > d) {{ x = '<p>'; }}</script>
@@ -874,7 +879,7 @@ def _reach(seed: str, pages: dict[str, _Page], redirects: dict[str, str]) -> set
 
 def _sitemap(pages: list[_Page], base_url: str) -> bytes:
     urls = "\n".join(
-        f"  <url><loc>{escape(base_url + p.path)}</loc>"
+        f"  <url><loc>{_text(base_url + p.path)}</loc>"
         f"<lastmod>{p.text.published.isoformat()}</lastmod></url>"
         for p in pages
     )
@@ -890,10 +895,10 @@ def _rss(pages: list[_Page], base_url: str) -> bytes:
     for p in pages:
         when = datetime.combine(p.text.published, datetime.min.time(), UTC)
         items.append(
-            f"<item><title>{escape(p.text.title)}</title><link>{base_url}{p.path}</link>"
+            f"<item><title>{_text(p.text.title)}</title><link>{base_url}{p.path}</link>"
             f'<guid isPermaLink="true">{base_url}{p.path}</guid>'
             f"<pubDate>{format_datetime(when.replace(hour=9, minute=30))}</pubDate>"
-            f"<description>{escape(p.text.paragraphs[0])}</description></item>"
+            f"<description>{_text(p.text.paragraphs[0])}</description></item>"
         )
     joined = "\n".join(items)
     return (

@@ -1,0 +1,257 @@
+"""archive.reader: every kind of file users hold, and damaged ones."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from warc_fixtures import (
+    Capture,
+    WarcBuilder,
+    corrupted_copy,
+    gzip_whole_file,
+    html_page,
+    http_response_bytes,
+    member_offsets,
+    sample_captures,
+    truncated_copy,
+    warc_name,
+    write_arc,
+    write_warc,
+)
+
+from archive.reader import ReadError, iter_records, read_record_at
+
+LAYOUT = (
+    ["warcinfo"]
+    + ["request", "response", "metadata", "conversion"] * 3
+    + [
+        "request",
+        "response",
+    ]
+)
+
+
+def _types(refs):
+    return [r.rec_type for r in refs]
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    path = tmp_path / warc_name(0)
+    write_warc(path, sample_captures())
+    return path
+
+
+def test_layout_offsets_match_warcio_and_read_back(good: Path):
+    errors: list[ReadError] = []
+    refs = list(iter_records(good, errors=errors))
+    assert errors == []
+    assert _types(refs) == LAYOUT
+    assert [(r.offset, r.length) for r in refs] == [(o, n) for o, n, _ in member_offsets(good)]
+    for ref in refs:
+        assert ref.addressable
+        for length in (ref.length, None):
+            with read_record_at(good, ref.offset, length) as again:
+                assert again.header("WARC-Record-ID") == ref.header("WARC-Record-ID")
+                assert again.length == ref.length
+
+
+def test_payloads_decoded(good: Path):
+    caps = sample_captures()
+    bodies = [
+        r.record.content_stream().read() for r in iter_records(good) if r.rec_type == "response"
+    ]
+    # the gzip-encoded and the chunked bodies come back as the page
+    assert bodies == [c.body for c in caps]
+    raw = [r.record.raw_stream.read() for r in iter_records(good) if r.rec_type == "response"]
+    # a record's buffer lives until the iteration moves on
+    kept = list(iter_records(good))
+    with pytest.raises(ValueError):
+        kept[2].record.raw_stream.read()
+    assert raw[1] == gzip.compress(caps[1].body, mtime=0)
+    assert raw[2].startswith(b"10\r\n")
+
+
+def test_parse_http_false_gives_whole_block(good: Path):
+    for ref in iter_records(good, parse_http=False):
+        if ref.rec_type == "response":
+            block = ref.record.raw_stream.read()
+            break
+    assert block.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert len(block) == int(ref.header("Content-Length"))
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+def test_plain_warc(tmp_path: Path, version: str):
+    path = tmp_path / "plain.warc"
+    write_warc(path, sample_captures(), gzip=False, version=version)
+    errors: list[ReadError] = []
+    refs = list(iter_records(path, errors=errors))
+    assert errors == []
+    assert _types(refs) == LAYOUT
+    assert refs[0].record.rec_headers.protocol == f"WARC/{version}"
+    for ref in refs:
+        with read_record_at(path, ref.offset, ref.length) as again:
+            assert again.header("WARC-Record-ID") == ref.header("WARC-Record-ID")
+
+
+def test_warc_0_17(tmp_path: Path):
+    plain = tmp_path / "plain.warc"
+    write_warc(plain, sample_captures()[:1], gzip=False, version="1.0")
+    old = tmp_path / "old.warc"
+    old.write_bytes(plain.read_bytes().replace(b"WARC/1.0\r\n", b"WARC/0.17\r\n"))
+    refs = list(iter_records(old))
+    assert _types(refs) == ["warcinfo", "request", "response", "metadata", "conversion"]
+    assert refs[2].record.rec_headers.protocol == "WARC/0.17"
+
+
+def test_gzip_named_warc_and_plain_named_gz(tmp_path: Path, good: Path):
+    disguised = tmp_path / "really-gzip.warc"
+    disguised.write_bytes(good.read_bytes())
+    assert _types(iter_records(disguised)) == LAYOUT
+    plain = tmp_path / "p.warc"
+    write_warc(plain, sample_captures(), gzip=False)
+    misnamed = tmp_path / "really-plain.warc.gz"
+    misnamed.write_bytes(plain.read_bytes())
+    assert _types(iter_records(misnamed)) == LAYOUT
+
+
+def test_whole_file_gzip_is_read_but_not_addressable(tmp_path: Path):
+    plain = tmp_path / "p.warc"
+    write_warc(plain, sample_captures(), gzip=False)
+    whole = gzip_whole_file(plain, tmp_path / "whole.warc.gz")
+    errors: list[ReadError] = []
+    refs, bodies = [], []
+    for ref in iter_records(whole, errors=errors):
+        refs.append(ref)
+        if ref.rec_type == "response":
+            bodies.append(ref.record.content_stream().read())
+    assert errors == []
+    assert _types(refs) == LAYOUT
+    assert not any(r.addressable for r in refs)
+    assert bodies == [c.body for c in sample_captures()]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_arc_v1(tmp_path: Path, compress: bool):
+    pages = [
+        ("http://example.com/", "20240501100000", http_response_bytes(html_page("A"))),
+        ("http://example.com/b", "20240501100001", http_response_bytes(b"bee", "text/plain")),
+    ]
+    path = write_arc(tmp_path / ("x.arc.gz" if compress else "x.arc"), pages, compress=compress)
+    errors: list[ReadError] = []
+    refs, bodies = [], []
+    for ref in iter_records(path, errors=errors):
+        refs.append(ref)
+        bodies.append(ref.record.content_stream().read())
+    assert errors == []
+    assert _types(refs) == ["warcinfo", "response", "response"]
+    assert all(r.format == "arc" for r in refs)
+    assert refs[1].header("WARC-Target-URI") == "http://example.com/"
+    assert refs[1].header("WARC-Date") == "2024-05-01T10:00:00Z"
+    assert bodies[2] == b"bee"
+    with read_record_at(path, refs[2].offset, refs[2].length) as again:
+        assert again.header("WARC-Target-URI") == "http://example.com/b"
+
+
+def test_revisit_and_bracketed_target(tmp_path: Path):
+    path = tmp_path / "r.warc.gz"
+    first = Capture("http://example.com/", html_page("A"), date="2024-05-01T10:00:00Z")
+    with WarcBuilder(path) as b:
+        b.warcinfo()
+        b.capture(first)
+        b.revisit(Capture("http://example.com/"), first, "2024-05-02T10:00:00Z")
+        b.request_response(Capture("http://example.com/x", b"x"), target="<http://example.com/x>")
+    refs = list(iter_records(path))
+    assert _types(refs) == ["warcinfo", "request", "response", "revisit", "request", "response"]
+    assert refs[3].header("WARC-Refers-To") == first.ids["response"]
+    assert refs[5].header("WARC-Target-URI") == "http://example.com/x"
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_truncated_last_record(tmp_path: Path, compress: bool):
+    src = tmp_path / ("a.warc.gz" if compress else "a.warc")
+    write_warc(src, sample_captures(), gzip=compress)
+    last_offset = member_offsets(src)[-1][0]
+    cut = truncated_copy(src, tmp_path / ("cut" + src.suffix), 60)
+    errors: list[ReadError] = []
+    refs = list(iter_records(cut, errors=errors))
+    assert _types(refs) == LAYOUT[:-1]
+    assert [(e.path, e.offset) for e in errors] == [(str(cut), last_offset)]
+    assert "cut" in errors[0].message
+
+
+def test_corrupt_member_in_the_middle(tmp_path: Path, good: Path):
+    bad, offset = corrupted_copy(good, tmp_path / "bad.warc.gz", 6)
+    errors: list[ReadError] = []
+    refs = list(iter_records(bad, errors=errors))
+    assert _types(refs) == LAYOUT[:6] + LAYOUT[7:]
+    assert len(errors) == 1
+    assert errors[0].offset == offset
+    next_offset = member_offsets(good)[7][0]
+    assert f"resumed at offset {next_offset}" in errors[0].message
+    # records after the damage keep their true offsets
+    for ref in refs[6:]:
+        with read_record_at(bad, ref.offset, ref.length) as again:
+            assert again.header("WARC-Record-ID") == ref.header("WARC-Record-ID")
+
+
+def test_garbage_between_members_and_records(tmp_path: Path, good: Path):
+    data = good.read_bytes()
+    cut_at = member_offsets(good)[5][0]
+    junk = b"this is not gzip\n" * 10
+    mixed = tmp_path / "junk.warc.gz"
+    mixed.write_bytes(data[:cut_at] + junk + data[cut_at:])
+    errors: list[ReadError] = []
+    assert _types(iter_records(mixed, errors=errors)) == LAYOUT
+    assert [e.offset for e in errors] == [cut_at]
+
+    plain = tmp_path / "p.warc"
+    write_warc(plain, sample_captures(), gzip=False)
+    data = plain.read_bytes()
+    cut_at = member_offsets(plain)[5][0]
+    broken = tmp_path / "junk.warc"
+    broken.write_bytes(
+        data[:cut_at] + b"garbage line one\r\nWARC-Type: nonsense\r\n" + data[cut_at:]
+    )
+    errors = []
+    assert _types(iter_records(broken, errors=errors)) == LAYOUT
+    assert [e.offset for e in errors] == [cut_at]
+
+
+def test_wrong_content_length_in_plain_file_is_skipped(tmp_path: Path):
+    plain = tmp_path / "p.warc"
+    write_warc(plain, sample_captures(), gzip=False)
+    offsets = member_offsets(plain)
+    data = bytearray(plain.read_bytes())
+    start = offsets[6][0]  # the second response: claim 40 bytes fewer than it has
+    head_end = data.index(b"\r\n\r\n", start)
+    header = bytes(data[start:head_end])
+    old = header.split(b"Content-Length: ")[1].split(b"\r\n")[0]
+    new = str(int(old) - 40).encode().rjust(len(old))
+    data[start:head_end] = header.replace(b"Content-Length: " + old, b"Content-Length: " + new)
+    broken = tmp_path / "cl.warc"
+    broken.write_bytes(bytes(data))
+    errors: list[ReadError] = []
+    refs = list(iter_records(broken, errors=errors))
+    assert errors, "a wrong Content-Length is reported"
+    # everything after the damaged region is found again
+    assert _types(refs)[-6:] == LAYOUT[-6:]
+
+
+def test_empty_and_non_archive_files(tmp_path: Path):
+    empty = tmp_path / "e.warc.gz"
+    empty.write_bytes(b"")
+    assert list(iter_records(empty)) == []
+    html = tmp_path / "page.warc"
+    html.write_bytes(b"<html>not an archive</html>\n")
+    errors: list[ReadError] = []
+    assert list(iter_records(html, errors=errors)) == []
+    assert [e.offset for e in errors] == [0]
+
+
+def test_read_record_at_bad_offset(good: Path):
+    with pytest.raises(ValueError):
+        read_record_at(good, 5)
