@@ -209,7 +209,7 @@ class Site(BaseHTTPRequestHandler):
         with self.lock:
             self.log.append(self.path)
         kids = [k for k in (2 * page + 1, 2 * page + 2) if k < PAGES]
-        links = "".join(f'<a href="/p/{k}">{k}</a>' for k in [*kids, 0, page, PAGES + page])
+        links = "".join(f'<a href="/p/{k}">{k}</a>' for k in [*kids, 0, page, PAGES + page % 4])
         body = f"<html><body><h1>{page}</h1>{links}</body></html>".encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")

@@ -255,3 +255,15 @@ def test_empty_and_non_archive_files(tmp_path: Path):
 def test_read_record_at_bad_offset(good: Path):
     with pytest.raises(ValueError):
         read_record_at(good, 5)
+
+
+def test_truncated_whole_file_gzip_keeps_the_records_before_the_cut(tmp_path: Path):
+    plain = tmp_path / "p.warc"
+    write_warc(plain, sample_captures(), gzip=False)
+    whole = gzip_whole_file(plain, tmp_path / "w.warc.gz")
+    cut = truncated_copy(whole, tmp_path / "cut.warc.gz", 200)
+    errors: list[ReadError] = []
+    refs = list(iter_records(cut, errors=errors))
+    assert 0 < len(refs) < len(LAYOUT)
+    assert _types(refs) == LAYOUT[: len(refs)]
+    assert [e.offset for e in errors] == [0]

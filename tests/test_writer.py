@@ -28,7 +28,9 @@ def group(i: int, size: int = 2000) -> list:
 
 def records_of(path: Path) -> list:
     with open(path, "rb") as fh:
-        return [(r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(fh)]
+        return [
+            (r.rec_type, r.rec_headers.get_header("WARC-Target-URI")) for r in ArchiveIterator(fh)
+        ]
 
 
 def test_filename_follows_iipc_pattern() -> None:
