@@ -47,6 +47,7 @@ __all__ = [
     "ARCHIVE_EXTENSIONS",
     "IndexEntry",
     "UpdateResult",
+    "collection_files",
     "index_files",
     "lookup",
     "rebuild_collection_index",

@@ -232,6 +232,8 @@ class SqliteScheduler(BaseScheduler):
             return
         # The engine drained every in-flight request before closing us: the rows still in
         # flight ended without a usable response.
+        if self._inflight:
+            self._inc("warcloom/frontier/done_at_close", len(self._inflight))
         for request_id in list(self._inflight):
             self._finish(request_id)
         self.commit()

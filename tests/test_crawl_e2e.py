@@ -6,7 +6,9 @@ import gzip
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +18,15 @@ from archive.records import sha1_digest
 from crawler.sample_site import SampleSite
 
 COLLECTION = "news"
+
+
+@dataclass
+class CrawlRun:
+    site: SampleSite
+    view: ArchiveView
+    requests: list[str]
+    stats: dict[str, Any]
+    out: Path
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +49,13 @@ def crawl(tmp_path_factory: pytest.TempPathFactory):
         )
         requests = list(site.requests)
     view = ArchiveView.load(out / "collections" / COLLECTION / "archive")
-    return site, view, requests, load_stats(stats_path), out
+    return CrawlRun(site, view, requests, load_stats(stats_path), out)
 
 
-def final_url(site: SampleSite, path: str) -> str:
-    return site.url(path)
-
-
-def test_every_reachable_article_is_captured_once_and_nothing_else(crawl) -> None:
-    site, view, _, stats, _ = crawl
+def test_every_reachable_article_is_captured_once_and_nothing_else(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
+    stats = crawl.stats
     responses = view.responses_by_url()
     manifest = site.manifest
     for article in manifest.articles:
@@ -59,8 +68,11 @@ def test_every_reachable_article_is_captured_once_and_nothing_else(crawl) -> Non
     assert stats["warcloom/pages"] == sum(a.reachable for a in manifest.articles)
 
 
-def test_disallowed_paths_are_never_fetched(crawl) -> None:
-    site, view, requests, stats, _ = crawl
+def test_disallowed_paths_are_never_fetched(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
+    requests = crawl.requests
+    stats = crawl.stats
     prefix = site.manifest.disallowed_prefix
     assert "/robots.txt" in requests
     assert not [p for p in requests if p.startswith(prefix)]
@@ -68,8 +80,9 @@ def test_disallowed_paths_are_never_fetched(crawl) -> None:
     assert stats["robotstxt/forbidden"] >= 1
 
 
-def test_both_redirect_hops_are_archived(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_both_redirect_hops_are_archived(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     responses = view.responses_by_url()
     first, second, final = site.manifest.redirect_chain
     (hop1,) = responses[site.url(first)]
@@ -83,8 +96,9 @@ def test_both_redirect_hops_are_archived(crawl) -> None:
     assert landing.http_status == 200
 
 
-def test_gzip_page_is_stored_gzipped_with_verifiable_digests(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_gzip_page_is_stored_gzipped_with_verifiable_digests(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     (record,) = view.responses_by_url()[site.url(site.manifest.gzip_path)]
     assert ("Content-Encoding", "gzip") in record.http_headers
     assert record.payload[:2] == b"\x1f\x8b"
@@ -94,16 +108,19 @@ def test_gzip_page_is_stored_gzipped_with_verifiable_digests(crawl) -> None:
     assert ("Content-Length", str(len(record.payload))) in record.http_headers
 
 
-def test_chunked_page_is_stored_whole(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_chunked_page_is_stored_whole(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     (record,) = view.responses_by_url()[site.url(site.manifest.chunked_path)]
     article = site.manifest.article(site.manifest.chunked_path)
     assert article.paragraphs[-1].encode() in record.payload.replace(b"&#39;", b"'")
     assert ("Content-Length", str(len(record.payload))) in record.http_headers
 
 
-def test_errors_and_non_html_are_archived_but_not_extracted(crawl) -> None:
-    site, view, _, stats, _ = crawl
+def test_errors_and_non_html_are_archived_but_not_extracted(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
+    stats = crawl.stats
     responses = view.responses_by_url()
     manifest = site.manifest
     assert [r.http_status for r in responses[site.url(manifest.not_found_path)]] == [404]
@@ -116,8 +133,9 @@ def test_errors_and_non_html_are_archived_but_not_extracted(crawl) -> None:
     assert stats["warcloom/not_extracted/non_html"] >= 1
 
 
-def test_request_records_are_linked_and_complete(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_request_records_are_linked_and_complete(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     by_id = view.by_id()
     for response in view.of_type("response"):
         request = by_id[response.headers["WARC-Concurrent-To"]]
@@ -131,8 +149,9 @@ def test_request_records_are_linked_and_complete(crawl) -> None:
         assert {"host", "user-agent", "accept-encoding"} <= set(names)
 
 
-def test_related_titles_are_links_not_text_and_paragraphs_are_all_there(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_related_titles_are_links_not_text_and_paragraphs_are_all_there(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     responses = view.responses_by_url()
     checked = 0
     for article in site.manifest.articles:
@@ -153,8 +172,9 @@ def test_related_titles_are_links_not_text_and_paragraphs_are_all_there(crawl) -
     assert checked >= 50
 
 
-def test_language_tags_are_right_on_every_page(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_language_tags_are_right_on_every_page(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     responses = view.responses_by_url()
     seen = set()
     for article in site.manifest.articles:
@@ -170,8 +190,9 @@ def test_language_tags_are_right_on_every_page(crawl) -> None:
     assert seen == {"en", "zh-Hans", "zh-Hant"}
 
 
-def test_mixed_pages_carry_both_languages(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_mixed_pages_carry_both_languages(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     responses = view.responses_by_url()
     mixed = [
         a
@@ -187,8 +208,9 @@ def test_mixed_pages_carry_both_languages(crawl) -> None:
         assert tags[0] == "en" and any(t.startswith("zh") for t in tags[1:]), tags
 
 
-def test_metadata_record_fields(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_metadata_record_fields(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     (seed,) = view.responses_by_url()[site.url(site.manifest.seed_path)]
     fields = view.metadata_fields(seed)
     assert fields["hops-from-seed"] == 0
@@ -200,8 +222,9 @@ def test_metadata_record_fields(crawl) -> None:
     assert {"related", "navigation"} <= regions
 
 
-def test_legacy_charsets_are_decoded(crawl) -> None:
-    site, view, _, _, _ = crawl
+def test_legacy_charsets_are_decoded(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
     responses = view.responses_by_url()
     legacy = [
         a for a in site.manifest.articles if a.reachable and a.charset in ("gbk", "big5", None)
@@ -212,8 +235,8 @@ def test_legacy_charsets_are_decoded(crawl) -> None:
         assert article.paragraphs[0] in view.text(response), article.path
 
 
-def test_every_file_starts_with_warcinfo_and_passes_warcio_check(crawl) -> None:
-    _, view, _, _, _ = crawl
+def test_every_file_starts_with_warcinfo_and_passes_warcio_check(crawl: CrawlRun) -> None:
+    view = crawl.view
     assert len(view.files) >= 2  # rotation happened
     warcio = str(Path(sys.executable).parent / "warcio")
     for path in view.files:
@@ -226,13 +249,15 @@ def test_every_file_starts_with_warcinfo_and_passes_warcio_check(crawl) -> None:
             assert name in fields
 
 
-def test_index_is_sorted_and_carries_languages_and_titles(crawl) -> None:
-    site, view, _, _, out = crawl
+def test_index_is_sorted_and_carries_languages_and_titles(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
+    out = crawl.out
     lines = (out / "collections" / COLLECTION / "indexes" / "index.cdxj").read_text().splitlines()
     assert lines == sorted(lines)
     entries = {}
     for line in lines:
-        key, timestamp, payload = line.split(" ", 2)
+        payload = line.split(" ", 2)[2]
         entries.setdefault(json.loads(payload)["url"], json.loads(payload))
     assert len(entries) == len(view.responses_by_url())
     seed = entries[site.url(site.manifest.seed_path)]
