@@ -134,7 +134,6 @@ def test_errors_and_non_html_are_archived_but_not_extracted(crawl: CrawlRun) -> 
 
 
 def test_request_records_are_linked_and_complete(crawl: CrawlRun) -> None:
-    site = crawl.site
     view = crawl.view
     by_id = view.by_id()
     for response in view.of_type("response"):
