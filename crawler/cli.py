@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import pkgutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+from crawler import commands
 
 __all__ = ["main"]
 
@@ -213,6 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="verify WARC structure and digests")
     check.add_argument("inputs", nargs="+", help="WARC/ARC files or directories")
     check.set_defaults(func=cmd_check)
+
+    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"{commands.__name__}.{module.name}").register(sub)
     return parser
 
 

@@ -1,8 +1,9 @@
 """SSRF guard: a page cannot steer the crawler into loopback, private or link-local space.
 
-Runs before robots.txt and the download (so not even robots.txt is fetched from such
-a host). IP literals are checked directly; host names are resolved once (in a thread)
-and refused if any address is not global. The seeds' own hosts are exempt, and
+IP literals and ``localhost`` names are refused when a request is scheduled (before
+the offsite filter sees it); other host names are resolved once, in a thread, before
+robots.txt and the download, and refused if any address is not global. So not even
+robots.txt is fetched from such a host. The seeds' own hosts are exempt, and
 ``WARCLOOM_ALLOW_PRIVATE`` turns the guard off.
 """
 
@@ -13,7 +14,7 @@ import logging
 import socket
 from urllib.parse import urlsplit
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -32,6 +33,16 @@ def is_public_address(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+def _literal_verdict(host: str) -> bool | None:
+    """Public or not for IP literals and localhost names; None for names to resolve."""
+    if host == "localhost" or host.endswith((".localhost", ".localdomain")):
+        return False
+    try:
+        return is_public_address(host)
+    except ValueError:
+        return None
 
 
 def _resolve(host: str) -> list[str]:
@@ -54,29 +65,39 @@ class PrivateAddressMiddleware:
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
         if WarcloomConfig.from_settings(crawler.settings).allow_private:
             raise NotConfigured("WARCLOOM_ALLOW_PRIVATE is on")
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware._scheduled, signal=signals.request_scheduled)
+        return middleware
 
     def _exempt_hosts(self) -> frozenset[str]:
         return getattr(self.crawler.spider, "seed_hosts", frozenset())
 
-    async def process_request(self, request: Request) -> None:
+    def _host(self, request: Request) -> str | None:
+        """The host to judge, or None when the request is exempt."""
         host = (urlsplit(request.url).hostname or "").lower()
-        if not host or host in self._exempt_hosts():
+        return None if not host or host in self._exempt_hosts() else host
+
+    def _scheduled(self, request: Request) -> None:
+        host = self._host(request)
+        if host is not None and _literal_verdict(host) is False:
+            self._refuse(request, host)
+
+    async def process_request(self, request: Request) -> None:
+        host = self._host(request)
+        if host is None:
             return
         allowed = self._verdicts.get(host)
         if allowed is None:
-            allowed = await self._judge(host)
+            allowed = _literal_verdict(host)
+        if allowed is None:
+            addresses = await maybe_deferred_to_future(deferToThread(_resolve, host))
+            allowed = all(is_public_address(a) for a in addresses)
             self._verdicts[host] = allowed
         if not allowed:
-            if self.stats is not None:
-                self.stats.inc_value("warcloom/refused/private_address")
-            logger.warning("Refused %s: %s is not a public address", request.url, host)
-            raise IgnoreRequest(f"private address refused: {request.url}")
+            self._refuse(request, host)
 
-    async def _judge(self, host: str) -> bool:
-        try:
-            return is_public_address(host)
-        except ValueError:
-            pass  # a name, not an IP literal
-        addresses = await maybe_deferred_to_future(deferToThread(_resolve, host))
-        return all(is_public_address(a) for a in addresses)
+    def _refuse(self, request: Request, host: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value("warcloom/refused/private_address")
+        logger.warning("Refused %s: %s is not a public address", request.url, host)
+        raise IgnoreRequest(f"private address refused: {request.url}")
