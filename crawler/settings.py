@@ -20,30 +20,18 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
 
-# A short body is archived (flagged WARC-Truncated) instead of being dropped.
-DOWNLOAD_FAIL_ON_DATALOSS = False
+# Capture, archive, SSRF guard, crash-safe frontier and progress, in one line.
+ADDONS = {"crawler.addon.WarcloomAddon": 0}
+
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 0
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 1
-
-DOWNLOADER_MIDDLEWARES = {
-    "crawler.safety.PrivateAddressMiddleware": 40,
-    "crawler.capture.WarcCaptureMiddleware": 950,
-}
-SPIDER_MIDDLEWARES = {}
-ITEM_PIPELINES = {"crawler.pipelines.WarcMetadataPipeline": 300}
-EXTENSIONS = {
-    "crawler.warcstore.WarcStoreExtension": 100,
-    "crawler.progress.ProgressExtension": 500,
-}
-SCHEDULER = "crawler.frontier.SqliteScheduler"
 
 WARCLOOM_OUT = "warcloom-data"
 WARCLOOM_COLLECTION = "default"
 WARCLOOM_CONTACT_URL = "https://github.com/warcloom/warcloom"
 USER_AGENT = "warcloom/0.1 (+https://github.com/warcloom/warcloom)"
 
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -1,0 +1,38 @@
+"""One add-on that wires warcloom into a Scrapy project: ``ADDONS = {WarcloomAddon: 0}``."""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+from crawler.capture import WarcCaptureMiddleware
+from crawler.frontier import FrontierAddon
+from crawler.pipelines import WarcMetadataPipeline
+from crawler.progress import ProgressExtension
+from crawler.safety import PrivateAddressMiddleware
+from crawler.warcstore import WarcStoreExtension
+
+__all__ = ["WarcloomAddon"]
+
+# Fixed priorities. The guard runs before the offsite filter (50) and robots.txt (100);
+# capture sits on the wire side of HttpCache (900), before Redirect (600) and
+# HttpCompression (590) see the response.
+GUARD_PRIORITY = 40
+CAPTURE_PRIORITY = 950
+
+
+class WarcloomAddon:
+    """Capture, archive, SSRF guard, crash-safe frontier, progress: all at fixed priorities."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        FrontierAddon().update_settings(settings)
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", PrivateAddressMiddleware, GUARD_PRIORITY
+        )
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, CAPTURE_PRIORITY
+        )
+        settings.set_in_component_priority_dict("ITEM_PIPELINES", WarcMetadataPipeline, 300)
+        settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)
+        settings.set_in_component_priority_dict("EXTENSIONS", ProgressExtension, 500)
+        # a short body is archived (flagged WARC-Truncated) rather than dropped
+        settings.set("DOWNLOAD_FAIL_ON_DATALOSS", False, "addon")
