@@ -4,17 +4,18 @@ the metadata pipeline, and the collection's CDXJ index brought up to date at clo
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import socket
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
 
-from archive.index import update_collection_index
 from scrapy import signals
 from scrapy.crawler import Crawler
 from warcio.recordloader import ArcWarcRecord
 
+from archive.index import update_collection_index
 from archive.writer import RecordLocation, WarcWriter, recover_open_files
 from crawler.config import WarcloomConfig
 
@@ -47,11 +48,12 @@ class WarcStoreExtension:
         settings = crawler.settings
         config.archive_dir.mkdir(parents=True, exist_ok=True)
         config.index_path.parent.mkdir(parents=True, exist_ok=True)
-        self.recovered = recover_open_files(config.archive_dir)
-        if self.recovered:
-            logger.warning(
-                "Recovered %d WARC file(s) left open by a killed crawl", len(self.recovered)
-            )
+        self.journal = config.index_path.parent / "unindexed.txt"
+        recovered = recover_open_files(config.archive_dir)
+        if recovered:
+            logger.warning("Recovered %d WARC file(s) left open by a killed crawl", len(recovered))
+        for path in recovered:
+            self._remember(path)
         info = {
             "software": _software(),
             "hostname": socket.gethostname(),
@@ -83,16 +85,33 @@ class WarcStoreExtension:
             self.stats.set_value("warcloom/bytes", self.writer.bytes_written)
         return locations
 
+    def _remember(self, path: Path) -> None:
+        """Journal a closed file until it is indexed: a killed crawl's files get indexed later."""
+        with open(self.journal, "a", encoding="utf-8") as fh:
+            fh.write(path.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _unindexed(self) -> list[Path]:
+        if not self.journal.exists():
+            return []
+        names = dict.fromkeys(self.journal.read_text(encoding="utf-8").split())
+        paths = [self.config.archive_dir / name for name in names]
+        return [p for p in paths if p.exists()]
+
     def _file_closed(self, path: Path) -> None:
+        self._remember(path)
         if self.stats is not None:
             self.stats.inc_value("warcloom/files")
 
     def close(self) -> list[Path]:
-        """Close the writer and index every file this crawl wrote or recovered."""
-        files = [*self.recovered, *self.writer.close()]
-        self.recovered = []
+        """Close the writer and index every closed file not indexed yet (this crawl's and
+        those a killed crawl left)."""
+        self.writer.close()
+        files = self._unindexed()
         if files:
             update_collection_index(self.config.collection_dir, files)
+            self.journal.unlink()
             logger.info("Indexed %d WARC file(s) into %s", len(files), self.config.index_path)
         return files
 

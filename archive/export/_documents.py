@@ -1,0 +1,212 @@
+"""One exported document: a captured response joined with what extraction said about it.
+
+A :class:`Document` is built from the response record (URL, date, status, MIME type, payload
+digest, where the record lies) and then filled either from the archive's ``metadata`` +
+``conversion`` records (:func:`apply_metadata`, :func:`apply_conversion`) or from a fresh
+analysis of the HTML (:func:`apply_analysis`). Everything here is picklable: documents travel
+between worker processes and the exporting process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from archive.extraction import PageAnalysis, extractor_info
+from archive.extraction import ExtractionOptions
+
+__all__ = ["Document", "Rank", "parse_warc_datetime"]
+
+#: Which of two sources about one response is newer: (WARC-Date, task index, position).
+Rank = tuple[datetime, int, int]
+LOWEST_DATE = datetime.min.replace(tzinfo=UTC)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def parse_warc_datetime(value: str | None) -> datetime | None:
+    """A WARC-Date (``2024-05-01T10:00:00Z``, with or without fractions) as aware UTC."""
+    if not value:
+        return None
+    with contextlib.suppress(ValueError):
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def parse_published(value: Any) -> date | None:
+    """trafilatura's ``YYYY-MM-DD`` (or a longer ISO form) as a date; None otherwise."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    with contextlib.suppress(ValueError):
+        return date.fromisoformat(value[:10])
+    return None
+
+
+@dataclass(slots=True)
+class Document:
+    """A response and its clean text; the export schema plus what the pipeline needs."""
+
+    # the capture
+    url: str
+    timestamp: datetime | None
+    status: int | None
+    mime: str
+    content_digest: str | None
+    warc_filename: str
+    warc_offset: int
+    warc_length: int
+    response_id: str
+    # from extraction
+    title: str = ""
+    author: str = ""
+    published: date | None = None
+    sitename: str = ""
+    languages: list[str] = field(default_factory=list)
+    language_shares: list[float] = field(default_factory=list)
+    text: str = ""
+    extractor: str = ""
+    extractor_version: str = ""
+    links: list[dict[str, str]] = field(default_factory=list)  # every link: url, region, text
+    # pipeline bookkeeping (not exported)
+    source: str = ""  # "archive" (metadata/conversion records) or "extracted"
+    metadata: dict[str, Any] | None = None  # full metadata fields (re-extraction writes them)
+    meta_rank: Rank | None = None
+    conv_rank: Rank | None = None
+    text_hash: bytes = b""
+    minhash: Any = None  # numpy array of MinHash values, with --dedup near
+
+    @property
+    def word_count(self) -> int:
+        return len(self.text.split())
+
+    @property
+    def related_links(self) -> list[dict[str, str]]:
+        return [{"url": x["url"], "text": x["text"]} for x in self.links if x["region"] == "related"]
+
+    @property
+    def host(self) -> str:
+        rest = self.url.partition("://")[2]
+        host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+        if host.startswith("["):
+            return host.split("]", 1)[0][1:].lower()
+        return host.rsplit(":", 1)[0].lower() if ":" in host else host.lower()
+
+    @property
+    def is_html(self) -> bool:
+        return self.mime in HTML_TYPES
+
+    def export_row(self) -> dict[str, Any]:
+        """The exported fields, in schema order (Python types: datetime, date, lists)."""
+        return {
+            "url": self.url,
+            "timestamp": self.timestamp,
+            "status": self.status,
+            "mime": self.mime,
+            "title": self.title,
+            "author": self.author or None,
+            "published": self.published,
+            "sitename": self.sitename or None,
+            "languages": list(self.languages),
+            "language_shares": list(self.language_shares),
+            "text": self.text,
+            "word_count": self.word_count,
+            "content_digest": self.content_digest,
+            "warc_filename": self.warc_filename,
+            "warc_offset": self.warc_offset,
+            "warc_length": self.warc_length,
+            "extractor": self.extractor or None,
+            "extractor_version": self.extractor_version or None,
+            "related_links": self.related_links,
+        }
+
+
+def apply_metadata(doc: Document, fields: dict[str, Any], rank: Rank) -> None:
+    """Fill ``doc`` from a metadata record's fields (``archive.records.parse_warc_fields``)."""
+    doc.meta_rank = rank
+    doc.metadata = fields
+    doc.source = "archive"
+    doc.title = _str(fields.get("title")) or doc.title
+    doc.author = _str(fields.get("author"))
+    doc.published = parse_published(fields.get("date"))
+    doc.sitename = _str(fields.get("sitename"))
+    tags, shares = _languages(fields.get("languages"))
+    doc.languages, doc.language_shares = tags, shares
+    doc.links = _links(fields.get("links"))
+    extractor = fields.get("extractor")
+    if isinstance(extractor, dict):
+        doc.extractor = _str(extractor.get("name"))
+        doc.extractor_version = _str(extractor.get("version"))
+    status = fields.get("status")
+    if doc.status is None and isinstance(status, int):
+        doc.status = status
+
+
+def apply_conversion(doc: Document, title: str, text: str, rank: Rank) -> None:
+    doc.conv_rank = rank
+    doc.source = "archive"
+    if title and not doc.title:
+        doc.title = title
+    doc.text = text
+
+
+def split_conversion(block: bytes) -> tuple[str, str]:
+    """A conversion block (title, blank line, text) as (title, text)."""
+    content = block.decode("utf-8", "replace")
+    title, sep, text = content.partition("\n\n")
+    if not sep:
+        return "", content
+    return title.strip(), text
+
+
+def apply_analysis(doc: Document, analysis: PageAnalysis, options: ExtractionOptions) -> None:
+    """Fill ``doc`` from a fresh :func:`archive.extraction.analyse_html` result."""
+    info = extractor_info(options)
+    doc.source = "extracted"
+    doc.title = analysis.title
+    doc.author = analysis.author
+    doc.published = parse_published(analysis.date)
+    doc.sitename = analysis.sitename
+    doc.text = analysis.text
+    if analysis.languages is not None and analysis.text:
+        doc.languages = [s.tag for s in analysis.languages.languages]
+        doc.language_shares = [s.share for s in analysis.languages.languages]
+    doc.links = [link.to_json() for link in analysis.links]
+    doc.extractor = info["name"]
+    doc.extractor_version = info["version"]
+    doc.metadata = {"status": doc.status, "extractor": info, **analysis.metadata_fields()}
+    doc.meta_rank = doc.conv_rank = (LOWEST_DATE, -1, -1)  # any archived record is preferred
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _languages(value: Any) -> tuple[list[str], list[float]]:
+    if not isinstance(value, list):
+        return [], []
+    pairs: list[tuple[str, float]] = []
+    for item in value:
+        if isinstance(item, dict) and isinstance(item.get("tag"), str):
+            share = item.get("share")
+            pairs.append((item["tag"], float(share) if isinstance(share, int | float) else 0.0))
+    pairs.sort(key=lambda p: -p[1])  # stable: equal shares keep their order
+    return [t for t, _ in pairs], [s for _, s in pairs]
+
+
+def _links(value: Any) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        return []
+    out = []
+    for item in value:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            out.append(
+                {
+                    "url": item["url"],
+                    "region": _str(item.get("region")) or "other",
+                    "text": _str(item.get("text")),
+                }
+            )
+    return out

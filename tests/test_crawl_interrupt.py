@@ -1,0 +1,106 @@
+"""A crawl killed with SIGKILL resumes; one stopped with Ctrl-C closes its files cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from crawl_helpers import ArchiveView, load_stats, warcloom
+
+from crawler.sample_site import SampleSite
+
+SLOW = [
+    "-s",
+    "DOWNLOAD_DELAY=0.05",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "RANDOMIZE_DOWNLOAD_DELAY=False",
+    "-s",
+    "WARCLOOM_WARC_MAX_SIZE=100000",
+]
+
+
+def start_crawl(site: SampleSite, out: Path) -> subprocess.Popen:
+    seed = site.url(site.manifest.seed_path)
+    return subprocess.Popen(
+        [sys.executable, "-m", "crawler.cli", "crawl", seed, "--out", str(out), *SLOW],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for_articles(site: SampleSite, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if sum(p.startswith("/news/") for p in list(site.requests)) >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"crawl did not reach {count} articles in {timeout}s")
+
+
+def warcio_check(path: Path) -> int:
+    warcio = str(Path(sys.executable).parent / "warcio")
+    return subprocess.run([warcio, "check", str(path)], capture_output=True).returncode
+
+
+def test_sigkill_then_resume_loses_nothing_and_leaves_readable_files(tmp_path: Path) -> None:
+    archive_dir = tmp_path / "collections" / "default" / "archive"
+    with SampleSite() as site:
+        reachable = {site.url(a.path) for a in site.manifest.articles if a.reachable}
+        process = start_crawl(site, tmp_path)
+        wait_for_articles(site, 20)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        killed_files = list(archive_dir.glob("*.warc.gz*"))
+        assert any(p.name.endswith(".open") for p in killed_files), killed_files
+        first_run_requests = len(site.requests)
+
+        stats_path = tmp_path / "stats.json"
+        output = warcloom(
+            "crawl",
+            site.url(site.manifest.seed_path),
+            "--out",
+            str(tmp_path),
+            "--stats-json",
+            str(stats_path),
+            "-v",
+            *SLOW,
+        )
+        stats = load_stats(stats_path)
+        second_run_articles = [
+            p for p in site.requests[first_run_requests:] if p.startswith("/news/")
+        ]
+    assert "Recovered" in output and "resuming:" in output
+    assert stats["finish_reason"] == "finished"
+    assert not list(archive_dir.glob("*.open"))
+    view = ArchiveView.load(archive_dir)
+    captured = {r.url for r in view.of_type("response") if r.http_status == 200}
+    assert reachable <= captured
+    for path in view.files:
+        assert warcio_check(path) == 0, path
+    # the second run resumed: it did not fetch the whole site again
+    assert 0 < len(second_run_articles) < len(reachable) - 10
+    # every capture of both runs is in the index
+    index = (tmp_path / "collections" / "default" / "indexes" / "index.cdxj").read_text()
+    for url in reachable:
+        assert f'"url": "{url}"' in index
+
+
+def test_ctrl_c_closes_warc_files_cleanly(tmp_path: Path) -> None:
+    archive_dir = tmp_path / "collections" / "default" / "archive"
+    with SampleSite() as site:
+        process = start_crawl(site, tmp_path)
+        wait_for_articles(site, 10)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) is not None
+    files = list(archive_dir.iterdir())
+    assert files and not [p for p in files if p.name.endswith(".open")]
+    for path in files:
+        assert warcio_check(path) == 0, path
+    index = tmp_path / "collections" / "default" / "indexes" / "index.cdxj"
+    assert index.read_text().count("\n") >= 10
