@@ -66,7 +66,7 @@ def read_back(*records: object) -> list:
 
 
 def test_response_keeps_body_headers_and_status_line_exactly() -> None:
-    response, request = build_capture(exchange())
+    response, _ = build_capture(exchange())
     raw = serialize(response)
     http_block = raw.split(b"\r\n\r\n", 1)[1]
     assert http_block.startswith(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n")

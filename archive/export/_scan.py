@@ -1,0 +1,424 @@
+"""The worker side: read one file (or one range of a file) into documents.
+
+One pass over the records. Each ``response`` (or ``resource``) record becomes a
+:class:`Document`; the ``metadata`` and ``conversion`` records that refer to it fill it in.
+Records that refer to a response outside this task (a re-extraction written to a newer
+file, or a range boundary) are kept as *parts*, which the exporting process joins.
+
+Text comes from the archive's own records when it has them. A file without any (Heritrix,
+wget, Common Crawl WARC files) has its HTML responses analysed here, with the crawl's
+pipeline (:func:`archive.extraction.analyse_html`): an HTML response is held back for up to
+``WINDOW`` records, and analysed only if no referring record has appeared in the file by
+then. ``mode="extract"`` analyses every HTML response and ignores the archive's records.
+
+Results go to a *shard*: a file of pickled items in a scratch directory (local pools) or a
+list returned with the result (Dask workers, which may not share a disk with the client).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import zlib
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from archive.extraction import ExtractionOptions, analyse_html
+from archive.reader import GZIP_MAGIC, ReadError, RecordRef, iter_records, read_record_at
+from archive.records import parse_warc_fields
+
+from ._dedup import minhash_values, text_hash
+from ._documents import (
+    LOWEST_DATE,
+    Document,
+    Rank,
+    apply_analysis,
+    apply_conversion,
+    apply_metadata,
+    parse_warc_datetime,
+    split_conversion,
+)
+
+__all__ = ["Part", "ScanResult", "ScanTask", "ShardReader", "run_scan"]
+
+logger = logging.getLogger(__name__)
+
+ScanMode = Literal["archive", "extract"]
+Fingerprint = Literal["none", "exact", "near"]
+
+WINDOW = 64  # records an HTML response waits for a referring record before it is analysed
+WINDOW_BYTES = 32 << 20  # and at most this many body bytes wait
+FLUSH_AFTER = 2000  # records after which a document is written out even if incomplete
+_DOC_TYPES = ("response", "resource")
+_PART_TYPES = ("metadata", "conversion")
+_WARC_FIELDS = "application/warc-fields"
+
+
+@dataclass(frozen=True)
+class ScanTask:
+    """One unit of work: a file, or the records starting in ``[start, end)`` of it."""
+
+    index: int
+    path: str
+    display_name: str
+    size: int
+    start: int = 0
+    end: int | None = None
+    mode: ScanMode = "archive"
+    options: ExtractionOptions = field(default_factory=ExtractionOptions)
+    fingerprint: Fingerprint = "exact"
+    since: datetime | None = None  # extract mode: only responses captured at or after
+    shard_dir: str | None = None
+
+
+@dataclass
+class Part:
+    """A metadata or conversion record about a response this task did not see."""
+
+    kind: str  # "metadata" | "conversion"
+    refers_to: str
+    rank: Rank
+    fields: dict[str, Any] | None = None
+    title: str = ""
+    text: str = ""
+    text_hash: bytes = b""
+    minhash: Any = None
+
+
+@dataclass
+class ScanResult:
+    task: ScanTask
+    records: int = 0
+    bytes_read: int = 0
+    documents: int = 0
+    extracted: int = 0
+    errors: list[ReadError] = field(default_factory=list)
+    shard_path: str | None = None
+    items: list[Any] | None = None  # when there is no shard directory
+    positions: list[int] = field(default_factory=list)  # of every item in the shard
+    parts: list[tuple[str, str, Rank, int]] = field(default_factory=list)  # kind, id, rank, item
+
+
+@dataclass
+class _Pending:
+    doc: Document
+    seq: int
+    body: bytes | None = None
+    content_type: str | None = None
+    content_language: str | None = None
+
+
+class _Shard:
+    def __init__(self, task: ScanTask, result: ScanResult) -> None:
+        self.result = result
+        self._fh = None
+        if task.shard_dir is not None:
+            path = os.path.join(task.shard_dir, f"shard-{task.index:06d}.pkl")
+            self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
+            result.shard_path = path
+        else:
+            result.items = []
+
+    def add(self, item: Any) -> int:
+        """Store an item; returns its number in the shard."""
+        number = len(self.result.positions)
+        if self._fh is not None:
+            self.result.positions.append(self._fh.tell())
+            pickle.dump(item, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            assert self.result.items is not None
+            self.result.positions.append(number)
+            self.result.items.append(item)
+        return number
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+class ShardReader:
+    """Reads a task's items back, in order or one by number."""
+
+    def __init__(self, result: ScanResult) -> None:
+        self.result = result
+        self._fh = open(result.shard_path, "rb") if result.shard_path else None  # noqa: SIM115
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._fh is None:
+            yield from self.result.items or ()
+            return
+        self._fh.seek(0)
+        for _ in self.result.positions:
+            yield pickle.load(self._fh)
+
+    def get(self, number: int) -> Any:
+        if self._fh is None:
+            assert self.result.items is not None
+            return self.result.items[number]
+        here = self._fh.tell()
+        self._fh.seek(self.result.positions[number])
+        item = pickle.load(self._fh)
+        self._fh.seek(here)
+        return item
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+
+def run_scan(task: ScanTask) -> ScanResult:
+    """Read the task's records into documents and parts (runs in a worker)."""
+    return _Scanner(task).run()
+
+
+class _Scanner:
+    def __init__(self, task: ScanTask) -> None:
+        self.task = task
+        self.result = ScanResult(task)
+        self.shard = _Shard(task, self.result)
+        self.pending: OrderedDict[str, _Pending] = OrderedDict()
+        self.bodies: deque[_Pending] = deque()
+        self.body_bytes = 0
+        self.referring_seen = False  # the file has its own metadata/conversion records
+        self.seq = 0
+
+    def run(self) -> ScanResult:
+        task = self.task
+        try:
+            for ref in _records(task, self.result.errors):
+                self.seq += 1
+                self.result.records += 1
+                try:
+                    self._record(ref)
+                except Exception as exc:  # one bad record never stops the export
+                    logger.warning("%s: offset %d: %r", task.path, ref.offset, exc)
+                    self.result.errors.append(ReadError(task.path, ref.offset, repr(exc)))
+                self._decide_bodies()
+                self._flush()
+            self._decide_bodies(final=True)
+            self._flush(final=True)
+        finally:
+            self.shard.close()
+        end = task.size if task.end is None else min(task.end, task.size)
+        self.result.bytes_read = max(0, end - task.start)
+        return self.result
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _record(self, ref: RecordRef) -> None:
+        rec_type = ref.rec_type
+        if rec_type in _DOC_TYPES:
+            self._response(ref)
+        elif rec_type in _PART_TYPES and self.task.mode == "archive":
+            refers_to = ref.header("WARC-Refers-To")
+            if refers_to:
+                self._part(ref, refers_to.strip())
+
+    def _response(self, ref: RecordRef) -> None:
+        task = self.task
+        rec = ref.record
+        url = (ref.header("WARC-Target-URI") or "").strip().strip("<>")
+        rid = ref.header("WARC-Record-ID") or f"<{task.path}#{ref.offset}>"
+        http = rec.http_headers if ref.rec_type == "response" else None
+        status: int | None = None
+        if http is not None:
+            try:
+                status = int(http.get_statuscode())
+            except (TypeError, ValueError):
+                status = None
+            content_type = http.get_header("Content-Type")
+        else:
+            content_type = ref.header("Content-Type")
+        mime = (content_type or "").split(";")[0].strip().lower()
+        doc = Document(
+            url=url,
+            timestamp=parse_warc_datetime(ref.header("WARC-Date")),
+            status=status,
+            mime=mime,
+            content_digest=ref.header("WARC-Payload-Digest"),
+            warc_filename=task.display_name,
+            warc_offset=ref.offset,
+            warc_length=ref.length,
+            response_id=rid,
+        )
+        wanted = doc.is_html and not (status is not None and 300 <= status < 400)
+        entry = _Pending(doc, self.seq)
+        self.pending[rid] = entry
+        if not wanted:
+            return
+        if task.mode == "extract":
+            if task.since is not None and (doc.timestamp is None or doc.timestamp < task.since):
+                return
+            body = rec.content_stream().read()
+            self._analyse(entry, body, content_type, _header(http, "Content-Language"))
+        elif not self.referring_seen:
+            entry.body = rec.content_stream().read()
+            entry.content_type = content_type
+            entry.content_language = _header(http, "Content-Language")
+            self.bodies.append(entry)
+            self.body_bytes += len(entry.body)
+
+    def _part(self, ref: RecordRef, refers_to: str) -> None:
+        kind = ref.rec_type
+        if kind == "metadata":
+            ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
+            if ctype != _WARC_FIELDS:
+                return
+        self._referring()
+        date = parse_warc_datetime(ref.header("WARC-Date")) or LOWEST_DATE
+        rank: Rank = (date, self.task.index, self.seq)
+        block = ref.record.content_stream().read()
+        entry = self.pending.get(refers_to)
+        if kind == "metadata":
+            fields = parse_warc_fields(block)
+            if entry is not None:
+                if entry.doc.meta_rank is None or rank > entry.doc.meta_rank:
+                    apply_metadata(entry.doc, fields, rank)
+                return
+            part = Part("metadata", refers_to, rank, fields=fields)
+        else:
+            title, text = split_conversion(block)
+            if entry is not None:
+                if entry.doc.conv_rank is None or rank > entry.doc.conv_rank:
+                    apply_conversion(entry.doc, title, text, rank)
+                    entry.doc.text_hash = b""
+                return
+            part = Part("conversion", refers_to, rank, title=title, text=text)
+            self._fingerprint(part)
+        number = self.shard.add(part)
+        self.result.parts.append((kind, refers_to, rank, number))
+
+    def _referring(self) -> None:
+        """The file has extraction records: stop analysing on the fly, drop held bodies."""
+        if self.referring_seen:
+            return
+        self.referring_seen = True
+        for entry in self.bodies:
+            entry.body = None
+        self.bodies.clear()
+        self.body_bytes = 0
+
+    # -- analysis --------------------------------------------------------------------------
+
+    def _analyse(
+        self, entry: _Pending, body: bytes, content_type: str | None, language: str | None
+    ) -> None:
+        analysis = analyse_html(
+            body,
+            entry.doc.url,
+            content_type=content_type,
+            content_language=language,
+            options=self.task.options,
+        )
+        apply_analysis(entry.doc, analysis, self.task.options)
+        self.result.extracted += 1
+
+    def _decide_bodies(self, final: bool = False) -> None:
+        while self.bodies and (
+            final
+            or self.seq - self.bodies[0].seq >= WINDOW
+            or self.body_bytes > WINDOW_BYTES
+        ):
+            entry = self.bodies.popleft()
+            body = entry.body
+            entry.body = None
+            if body is None:
+                continue
+            self.body_bytes -= len(body)
+            doc = entry.doc
+            if doc.meta_rank is None and doc.conv_rank is None:
+                self._analyse(entry, body, entry.content_type, entry.content_language)
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _flush(self, final: bool = False) -> None:
+        while self.pending:
+            rid, entry = next(iter(self.pending.items()))
+            doc = entry.doc
+            complete = doc.source == "extracted" or (
+                doc.meta_rank is not None and doc.conv_rank is not None
+            )
+            if not final and entry.body is not None:
+                return
+            if not (final or complete or self.seq - entry.seq >= FLUSH_AFTER):
+                return
+            del self.pending[rid]
+            if doc.text and not doc.text_hash:
+                self._fingerprint(doc)
+            self.shard.add(doc)
+            self.result.documents += 1
+
+    def _fingerprint(self, item: Document | Part) -> None:
+        if self.task.fingerprint == "none" or not item.text:
+            return
+        item.text_hash = text_hash(item.text)
+        if self.task.fingerprint == "near":
+            item.minhash = minhash_values(item.text)
+
+
+def _header(http: Any, name: str) -> str | None:
+    return http.get_header(name) if http is not None else None
+
+
+# -- reading a file or a range of it ---------------------------------------------------------
+
+
+def _records(task: ScanTask, errors: list[ReadError]) -> Iterator[RecordRef]:
+    if task.start == 0 and task.end is None:
+        yield from iter_records(task.path, errors=errors)
+        return
+    yield from _iter_range(task.path, task.start, task.end, errors)
+
+
+def _iter_range(
+    path: str, start: int, end: int | None, errors: list[ReadError]
+) -> Iterator[RecordRef]:
+    """Records of a gzip-per-record file whose members start in ``[start, end)``.
+
+    Ranges are cut at record offsets from the collection index, so ``start`` is a member
+    boundary. Damage is reported and skipped to the next gzip member, as the reader does.
+    """
+    size = os.path.getsize(path)
+    stop = size if end is None else min(end, size)
+    pos = start
+    while pos < stop:
+        try:
+            ref = read_record_at(path, pos)
+        except ValueError as exc:
+            nxt = _next_member(path, pos + 1, stop)
+            errors.append(ReadError(path, pos, f"{exc}; resumed at offset {nxt}"))
+            logger.warning("%s: offset %d: %s", path, pos, exc)
+            pos = nxt
+            continue
+        try:
+            yield ref
+        finally:
+            ref.close()
+        pos += max(ref.length, 1)
+
+
+def _next_member(path: str, pos: int, stop: int) -> int:
+    with open(path, "rb") as fh:
+        while pos < stop:
+            fh.seek(pos)
+            buf = fh.read(1 << 20)
+            if not buf:
+                return stop
+            hit = buf.find(GZIP_MAGIC)
+            while hit >= 0:
+                member_start = pos + hit
+                if member_start >= stop:
+                    return stop
+                fh.seek(member_start)
+                probe = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                try:
+                    probe.decompress(fh.read(512))
+                    return member_start
+                except zlib.error:
+                    hit = buf.find(GZIP_MAGIC, hit + 1)
+            pos += max(len(buf) - len(GZIP_MAGIC), 1)
+    return stop
