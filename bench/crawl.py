@@ -67,7 +67,7 @@ def _page(i: int, n: int, rng: random.Random) -> str:
         for j in related
     )
     body = "".join(f"<p>{_sentence(rng, 40)} {_sentence(rng, 30)}</p>" for _ in range(10))
-    script = "var cfg = {" + ",".join(f'"k{k}": "{"x" * 40}"' for k in range(380)) + "};"
+    script = "var cfg = {" + ",".join(f'"k{k}": "{"x" * 40}"' for k in range(600)) + "};"
     return textwrap.dedent(f"""\
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
         <script>{script}</script><style>{"body{margin:0}" * 300}</style></head><body>
