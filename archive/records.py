@@ -103,6 +103,7 @@ class HttpExchange:
     date: datetime
     ip_address: str | None = None
     truncated: str | None = None
+    status_line: str | None = None  # as received, when known; else rebuilt from protocol + status
     extra_warc_headers: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -200,11 +201,13 @@ def build_capture(exchange: HttpExchange) -> tuple[ArcWarcRecord, ArcWarcRecord]
         response_headers["WARC-IP-Address"] = exchange.ip_address
     if exchange.truncated:
         response_headers["WARC-Truncated"] = exchange.truncated
-    status_line = f"{exchange.protocol} {exchange.status} {_reason_phrase(exchange.status)}"
+    status_line = exchange.status_line or (
+        f"{exchange.protocol} {exchange.status} {_reason_phrase(exchange.status)}".rstrip()
+    )
     response = _http_record(
         exchange.url,
         "response",
-        status_line.rstrip(),
+        status_line,
         _response_headers(exchange),
         exchange.body,
         response_headers,

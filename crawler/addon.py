@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
+from crawler import wire
 from crawler.capture import WarcCaptureMiddleware
 from crawler.frontier import FrontierAddon
 from crawler.pipelines import WarcMetadataPipeline
@@ -36,3 +37,9 @@ class WarcloomAddon:
         settings.set_in_component_priority_dict("EXTENSIONS", ProgressExtension, 500)
         # a short body is archived (flagged WARC-Truncated) rather than dropped
         settings.set("DOWNLOAD_FAIL_ON_DATALOSS", False, "addon")
+        if wire.AVAILABLE:
+            handler = "crawler.wire.WireHTTPDownloadHandler"
+            handlers = {"http": handler, "https": handler}
+            settings.set(
+                "DOWNLOAD_HANDLERS", {**handlers, **settings.getdict("DOWNLOAD_HANDLERS")}, "addon"
+            )

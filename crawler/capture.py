@@ -1,5 +1,8 @@
 """Downloader middleware that archives every exchange as close to the wire as Scrapy allows.
 
+With :class:`crawler.wire.WireHTTPDownloadHandler` (set by the add-on) the status line
+and header lines are the ones received; otherwise they are rebuilt from Scrapy's view.
+
 At priority ~950 it runs after HttpCache and before Redirect and HttpCompression on
 the way back: every redirect hop and error status passes through it, and the body
 is still content-encoded. Failed fetches are archived as a request record plus a
@@ -25,6 +28,7 @@ from archive.records import (
     record_id,
 )
 from crawler.warcstore import WarcStoreExtension
+from crawler.wire import pop_wire_head
 
 __all__ = ["WarcCaptureMiddleware"]
 
@@ -95,6 +99,13 @@ class WarcCaptureMiddleware:
         if "cached" in response.flags or not response.url.startswith(("http:", "https:")):
             return response
         truncated = "disconnect" if "dataloss" in response.flags else None
+        wire = pop_wire_head(response.headers)
+        if wire is not None:
+            status_line: str | None = wire.status_line.decode("latin-1")
+            headers = wire.headers
+        else:
+            status_line = None
+            headers = [(n, v) for n, values in response.headers.items() for v in values]
         exchange = HttpExchange(
             url=response.url,
             method=request.method,
@@ -103,13 +114,12 @@ class WarcCaptureMiddleware:
             request_body=request.body,
             protocol=response.protocol or "HTTP/1.1",
             status=response.status,
-            response_headers=[
-                (name, value) for name, values in response.headers.items() for value in values
-            ],
+            response_headers=headers,
             body=response.body,
             date=_capture_date(request),
             ip_address=str(response.ip_address) if response.ip_address else None,
             truncated=truncated,
+            status_line=status_line,
         )
         response_record, request_record = build_capture(exchange)
         self.store.write([request_record, response_record])

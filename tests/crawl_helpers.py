@@ -50,6 +50,7 @@ class Record:
     url: str
     headers: dict[str, str]
     http_status: int | None
+    status_line: str | None
     http_headers: list[tuple[str, str]]
     payload: bytes
     filename: str
@@ -80,6 +81,9 @@ class ArchiveView:
                             url=rec.rec_headers.get_header("WARC-Target-URI") or "",
                             headers=dict(rec.rec_headers.headers),
                             http_status=int(http.get_statuscode())
+                            if http and rec.rec_type == "response"
+                            else None,
+                            status_line=f"{http.protocol} {http.statusline}"
                             if http and rec.rec_type == "response"
                             else None,
                             http_headers=list(http.headers) if http else [],

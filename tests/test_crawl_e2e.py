@@ -108,6 +108,15 @@ def test_gzip_page_is_stored_gzipped_with_verifiable_digests(crawl: CrawlRun) ->
     assert ("Content-Length", str(len(record.payload))) in record.http_headers
 
 
+def test_status_line_and_header_names_are_kept_as_received(crawl: CrawlRun) -> None:
+    site = crawl.site
+    view = crawl.view
+    (record,) = view.responses_by_url()[site.url(site.manifest.not_found_path)]
+    assert record.http_status == 404
+    assert ("x-served-by", "sample-news") in record.http_headers  # casing kept
+    assert record.status_line == "HTTP/1.1 404 No Such Article"
+
+
 def test_chunked_page_is_stored_whole(crawl: CrawlRun) -> None:
     site = crawl.site
     view = crawl.view
@@ -115,6 +124,9 @@ def test_chunked_page_is_stored_whole(crawl: CrawlRun) -> None:
     article = site.manifest.article(site.manifest.chunked_path)
     assert article.paragraphs[-1].encode() in record.payload.replace(b"&#39;", b"'")
     assert ("Content-Length", str(len(record.payload))) in record.http_headers
+    # de-chunked body: the header that said "chunked" is kept under another name
+    assert ("X-Crawler-Transfer-Encoding", "chunked") in record.http_headers
+    assert not [n for n, _ in record.http_headers if n.lower() == "transfer-encoding"]
 
 
 def test_errors_and_non_html_are_archived_but_not_extracted(crawl: CrawlRun) -> None:

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from archive.extraction import PageAnalysis, extractor_info
-from archive.extraction import ExtractionOptions
+from archive.extraction import ExtractionOptions, PageAnalysis, extractor_info
 
 __all__ = ["Document", "Rank", "parse_warc_datetime"]
 
@@ -66,6 +65,7 @@ class Document:
     sitename: str = ""
     languages: list[str] = field(default_factory=list)
     language_shares: list[float] = field(default_factory=list)
+    language_codes: list[str] = field(default_factory=list)  # ISO 639-3, for WET
     text: str = ""
     extractor: str = ""
     extractor_version: str = ""
@@ -84,7 +84,8 @@ class Document:
 
     @property
     def related_links(self) -> list[dict[str, str]]:
-        return [{"url": x["url"], "text": x["text"]} for x in self.links if x["region"] == "related"]
+        links = self.links
+        return [{"url": x["url"], "text": x["text"]} for x in links if x["region"] == "related"]
 
     @property
     def host(self) -> str:
@@ -132,8 +133,7 @@ def apply_metadata(doc: Document, fields: dict[str, Any], rank: Rank) -> None:
     doc.author = _str(fields.get("author"))
     doc.published = parse_published(fields.get("date"))
     doc.sitename = _str(fields.get("sitename"))
-    tags, shares = _languages(fields.get("languages"))
-    doc.languages, doc.language_shares = tags, shares
+    doc.languages, doc.language_shares, doc.language_codes = _languages(fields.get("languages"))
     doc.links = _links(fields.get("links"))
     extractor = fields.get("extractor")
     if isinstance(extractor, dict):
@@ -173,6 +173,7 @@ def apply_analysis(doc: Document, analysis: PageAnalysis, options: ExtractionOpt
     if analysis.languages is not None and analysis.text:
         doc.languages = [s.tag for s in analysis.languages.languages]
         doc.language_shares = [s.share for s in analysis.languages.languages]
+        doc.language_codes = analysis.languages.iso639_3()
     doc.links = [link.to_json() for link in analysis.links]
     doc.extractor = info["name"]
     doc.extractor_version = info["version"]
@@ -184,16 +185,25 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _languages(value: Any) -> tuple[list[str], list[float]]:
+def _languages(value: Any) -> tuple[list[str], list[float], list[str]]:
+    """Tags, shares and distinct ISO 639-3 codes, most text first."""
     if not isinstance(value, list):
-        return [], []
-    pairs: list[tuple[str, float]] = []
+        return [], [], []
+    rows: list[tuple[str, float, str]] = []
     for item in value:
         if isinstance(item, dict) and isinstance(item.get("tag"), str):
             share = item.get("share")
-            pairs.append((item["tag"], float(share) if isinstance(share, int | float) else 0.0))
-    pairs.sort(key=lambda p: -p[1])  # stable: equal shares keep their order
-    return [t for t, _ in pairs], [s for _, s in pairs]
+            code = item.get("code")
+            rows.append(
+                (
+                    item["tag"],
+                    float(share) if isinstance(share, int | float) else 0.0,
+                    code if isinstance(code, str) else "",
+                )
+            )
+    rows.sort(key=lambda r: -r[1])  # stable: equal shares keep their order
+    codes = list(dict.fromkeys(c for _, _, c in rows if c))
+    return [t for t, _, _ in rows], [s for _, s, _ in rows], codes
 
 
 def _links(value: Any) -> list[dict[str, str]]:

@@ -142,9 +142,7 @@ class Filters:
 
     def _mime_ok(self, mime: str) -> bool:
         mime = mime.lower()
-        return any(
-            m == mime or (m.endswith("/*") and mime.startswith(m[:-1])) for m in self.mimes
-        )
+        return any(m == mime or (m.endswith("/*") and mime.startswith(m[:-1])) for m in self.mimes)
 
     def _lang_ok(self, tags: list[str]) -> bool:
         if not tags:

@@ -319,9 +319,7 @@ class _Scanner:
 
     def _decide_bodies(self, final: bool = False) -> None:
         while self.bodies and (
-            final
-            or self.seq - self.bodies[0].seq >= WINDOW
-            or self.body_bytes > WINDOW_BYTES
+            final or self.seq - self.bodies[0].seq >= WINDOW or self.body_bytes > WINDOW_BYTES
         ):
             entry = self.bodies.popleft()
             body = entry.body
@@ -339,8 +337,10 @@ class _Scanner:
         while self.pending:
             rid, entry = next(iter(self.pending.items()))
             doc = entry.doc
-            complete = doc.source == "extracted" or (
-                doc.meta_rank is not None and doc.conv_rank is not None
+            complete = (
+                self.task.mode == "extract"
+                or doc.source == "extracted"
+                or (doc.meta_rank is not None and doc.conv_rank is not None)
             )
             if not final and entry.body is not None:
                 return

@@ -93,6 +93,7 @@ class Route:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     mode: str = "plain"  # plain | chunked | reset | stall | short
+    reason: str | None = None  # reason phrase; None: the standard one
 
 
 @dataclass
@@ -575,7 +576,11 @@ def html_route(
 
 
 def not_found_route() -> Route:
-    return html_route(_error_html(404, "Not Found"), status=404)
+    """A 404 with a non-standard reason phrase and a lower-case header name, as some
+    servers send: a wire-faithful capture keeps both."""
+    page = html_route(_error_html(404, "Not Found"), status=404)
+    headers = (*page.headers, ("x-served-by", "sample-news"))
+    return Route(404, headers, page.body, reason="No Such Article")
 
 
 # --------------------------------------------------------------------------------------------

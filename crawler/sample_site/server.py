@@ -198,7 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError(route.mode)
 
     def _start(self, route: Route, extra: tuple[tuple[str, str], ...] = ()) -> None:
-        self.send_response(route.status)
+        self.send_response(route.status, route.reason)
         for name, value in (*route.headers, *extra):
             self.send_header(name, value)
         self.end_headers()

@@ -1,0 +1,369 @@
+"""Output formats: JSONL, Parquet, WET (WARC conversion records), plain text; link graphs.
+
+Every writer opens its output when it is built, so an unwritable path fails before any
+work is done. Files are written under a temporary name and renamed by ``close()``;
+``abort()`` removes the partial file instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import re
+import sys
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal, Protocol
+
+from archive.records import build_conversion_record, build_warcinfo_record, serialize
+
+from ._documents import Document
+
+__all__ = [
+    "FORMATS",
+    "DocumentWriter",
+    "LinkWriter",
+    "export_schema",
+    "link_schema",
+    "open_writer",
+]
+
+Format = Literal["jsonl", "parquet", "wet", "txt"]
+FORMATS: tuple[str, ...] = ("jsonl", "parquet", "wet", "txt")
+STDOUT = "-"
+_ROW_GROUP = 1000
+_ROW_GROUP_BYTES = 64 << 20
+
+
+class DocumentWriter(Protocol):
+    def write(self, doc: Document) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+def export_schema() -> Any:
+    """The Parquet (pyarrow) schema of exported documents."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("url", pa.string()),
+            ("timestamp", pa.timestamp("us", tz="UTC")),
+            ("status", pa.int32()),
+            ("mime", pa.string()),
+            ("title", pa.string()),
+            ("author", pa.string()),
+            ("published", pa.date32()),
+            ("sitename", pa.string()),
+            ("languages", pa.list_(pa.string())),
+            ("language_shares", pa.list_(pa.float64())),
+            ("text", pa.large_string()),
+            ("word_count", pa.int32()),
+            ("content_digest", pa.string()),
+            ("warc_filename", pa.string()),
+            ("warc_offset", pa.int64()),
+            ("warc_length", pa.int64()),
+            ("extractor", pa.string()),
+            ("extractor_version", pa.string()),
+            (
+                "related_links",
+                pa.list_(pa.struct([("url", pa.string()), ("text", pa.string())])),
+            ),
+        ]
+    )
+
+
+def link_schema() -> Any:
+    import pyarrow as pa
+
+    return pa.schema(
+        [
+            ("source", pa.string()),
+            ("source_timestamp", pa.timestamp("us", tz="UTC")),
+            ("target", pa.string()),
+            ("region", pa.string()),
+            ("anchor_text", pa.string()),
+        ]
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+class _AtomicFile:
+    """``path`` written as ``.path.tmp`` beside it, renamed on commit."""
+
+    def __init__(self, path: str | os.PathLike[str], mode: str = "wb") -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise OSError(f"{self.path} is a directory")
+        self.tmp = self.path.with_name(f".{self.path.name}.tmp")
+        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+        self.fh: IO[Any] = open(self.tmp, mode, **kwargs)  # noqa: SIM115 - closed by commit
+
+    def commit(self) -> None:
+        self.fh.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        self.fh.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.tmp)
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def json_row(doc: Document) -> dict[str, Any]:
+    row = doc.export_row()
+    row["timestamp"] = _iso(row["timestamp"])
+    row["published"] = row["published"].isoformat() if row["published"] else None
+    return row
+
+
+# -- JSONL -----------------------------------------------------------------------------------
+
+
+class JsonlWriter:
+    def __init__(self, out: str) -> None:
+        self._file = None if out == STDOUT else _AtomicFile(out, "w")
+        self.fh: IO[str] = sys.stdout if self._file is None else self._file.fh
+
+    def write(self, doc: Document) -> None:
+        self.fh.write(json.dumps(json_row(doc), ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.commit()
+        else:
+            self.fh.flush()
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.discard()
+
+
+# -- Parquet ---------------------------------------------------------------------------------
+
+
+class ParquetWriter:
+    """Row groups of up to 1,000 documents (or 64 MB of text): memory stays bounded."""
+
+    def __init__(self, out: str) -> None:
+        import pyarrow.parquet as pq
+
+        if out == STDOUT:
+            raise ValueError("parquet output cannot go to stdout: give a file with --out")
+        self.schema = export_schema()
+        self._file = _AtomicFile(out, "wb")
+        self._writer = pq.ParquetWriter(self._file.fh, self.schema, compression="zstd")
+        self._rows: list[dict[str, Any]] = []
+        self._bytes = 0
+
+    def write(self, doc: Document) -> None:
+        self._rows.append(doc.export_row())
+        self._bytes += len(doc.text)
+        if len(self._rows) >= _ROW_GROUP or self._bytes >= _ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._rows:
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._rows, self._bytes = [], 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+        self._file.commit()
+
+    def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._writer.close()
+        self._file.discard()
+
+
+# -- WET -------------------------------------------------------------------------------------
+
+
+class WetWriter:
+    """Common Crawl's WET layout: a warcinfo, then one conversion record per document,
+    each gzip-compressed on its own, with WARC-Refers-To (the response) and
+    WARC-Identified-Content-Language (up to three ISO 639-3 codes)."""
+
+    def __init__(self, out: str, info: dict[str, Any] | None = None) -> None:
+        if out == STDOUT:
+            raise ValueError("wet output cannot go to stdout: give a file with --out")
+        self._file = _AtomicFile(out, "wb")
+        fields = {
+            "format": "WARC File Format 1.1",
+            "software": "warcloom export",
+            "description": "Extracted plain text (title, blank line, text) of archived pages, "
+            "in conversion records that refer to the response records they come from",
+            "conformsTo": "http://iipc.github.io/warc-specifications/specifications/"
+            "warc-format/warc-1.1/",
+            **(info or {}),
+        }
+        self._put(build_warcinfo_record(Path(out).name, fields))
+
+    def _put(self, record: Any) -> None:
+        compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self._file.fh.write(compressor.compress(serialize(record)) + compressor.flush())
+
+    def write(self, doc: Document) -> None:
+        date = doc.timestamp or datetime.now(UTC)
+        self._put(
+            build_conversion_record(
+                doc.url, doc.response_id, date, doc.title, doc.text, doc.language_codes[:3]
+            )
+        )
+
+    def close(self) -> None:
+        self._file.commit()
+
+    def abort(self) -> None:
+        self._file.discard()
+
+
+# -- plain text ------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def text_path(doc: Document) -> Path:
+    """``host/path/segments/name.TIMESTAMP.txt``: readable, safe, one file per capture."""
+    rest = doc.url.partition("://")[2]
+    host_port, _, path = rest.partition("/")
+    path, _, query = path.partition("?")
+    segments = [_safe(s) for s in path.split("/")]
+    if not segments or not segments[-1]:
+        segments = [*segments[:-1], "index"] if segments else ["index"]
+    segments = [s for s in segments if s] or ["index"]
+    name = segments[-1]
+    if query:
+        name += "_" + hashlib.sha1(query.encode()).hexdigest()[:10]
+    stamp = doc.timestamp.strftime("%Y%m%d%H%M%S") if doc.timestamp else "00000000000000"
+    return Path(_safe(host_port) or "_", *segments[:-1], f"{name}.{stamp}.txt")
+
+
+def _safe(segment: str) -> str:
+    cleaned = _UNSAFE.sub("_", segment).strip("._")
+    if len(cleaned) > 120:
+        cleaned = cleaned[:100] + "_" + hashlib.sha1(segment.encode()).hexdigest()[:10]
+    return cleaned
+
+
+class TextWriter:
+    """One UTF-8 file per document under a directory (title, blank line, text), or to
+    stdout with a ``==> URL TIMESTAMP <==`` line before each document."""
+
+    def __init__(self, out: str) -> None:
+        self.stdout = out == STDOUT
+        self.root = Path(out)
+        self.written = 0
+        if not self.stdout:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / ".warcloom-write-test"
+            probe.write_bytes(b"")
+            probe.unlink()
+
+    def write(self, doc: Document) -> None:
+        body = f"{doc.title}\n\n{doc.text}\n"
+        if self.stdout:
+            sys.stdout.write(f"==> {doc.url} {_iso(doc.timestamp)} <==\n{body}\n")
+            return
+        path = self.root / text_path(doc)
+        if path.exists() and path.read_text(encoding="utf-8") != body:
+            digest = hashlib.sha1(doc.response_id.encode()).hexdigest()[:8]
+            path = path.with_name(f"{path.stem}.{digest}.txt")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body, encoding="utf-8")
+        self.written += 1
+
+    def close(self) -> None:
+        if self.stdout:
+            sys.stdout.flush()
+
+    def abort(self) -> None:
+        pass
+
+
+def open_writer(fmt: str, out: str) -> DocumentWriter:
+    if fmt == "jsonl":
+        return JsonlWriter(out)
+    if fmt == "parquet":
+        return ParquetWriter(out)
+    if fmt == "wet":
+        return WetWriter(out)
+    if fmt == "txt":
+        return TextWriter(out)
+    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+
+
+# -- link graph ------------------------------------------------------------------------------
+
+
+class LinkWriter:
+    """Every link of every exported document: CSV, or Parquet for a ``.parquet`` path."""
+
+    COLUMNS = ("source", "source_timestamp", "target", "region", "anchor_text")
+
+    def __init__(self, out: str) -> None:
+        self.parquet = str(out).endswith((".parquet", ".pq"))
+        self._file = _AtomicFile(out, "wb" if self.parquet else "w")
+        self.count = 0
+        if self.parquet:
+            import pyarrow.parquet as pq
+
+            self.schema = link_schema()
+            self._writer = pq.ParquetWriter(self._file.fh, self.schema, compression="zstd")
+            self._rows: list[dict[str, Any]] = []
+        else:
+            self._csv = csv.writer(self._file.fh)
+            self._csv.writerow(self.COLUMNS)
+
+    def write(self, doc: Document) -> None:
+        for link in doc.links:
+            self.count += 1
+            if self.parquet:
+                self._rows.append(
+                    {
+                        "source": doc.url,
+                        "source_timestamp": doc.timestamp,
+                        "target": link["url"],
+                        "region": link["region"],
+                        "anchor_text": link["text"],
+                    }
+                )
+            else:
+                row = (doc.url, _iso(doc.timestamp), link["url"], link["region"], link["text"])
+                self._csv.writerow(row)
+        if self.parquet and len(self._rows) >= 50_000:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+
+        if self._rows:
+            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._rows = []
+
+    def close(self) -> None:
+        if self.parquet:
+            self._flush()
+            self._writer.close()
+        self._file.commit()
+
+    def abort(self) -> None:
+        if self.parquet:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+        self._file.discard()
