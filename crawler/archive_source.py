@@ -10,7 +10,7 @@ record resolves to the capture it repeats. A URL with no capture gets a 404 flag
 ``archive-miss``.
 
 :class:`ArchiveSource` does the lookups and knows nothing of Scrapy's engine, so it can be
-used and tested on its own. :func:`apply_replay_settings` sets up a crawl to replay.
+used and tested on its own. :class:`ArchiveReplayAddon` sets a crawl up to replay.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from cdxj_indexer.postquery import append_method_query
 from scrapy import Request
@@ -31,24 +30,25 @@ from scrapy.core.downloader.handlers.base import BaseDownloadHandler
 from scrapy.crawler import Crawler
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.asyncio import run_in_thread
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.index import INDEX_NAME, IndexEntry, lookup
 from archive.reader import read_record_at
-from crawler.capture import CAPTURE_DATE, RESPONSE_ID
+from crawler.capture import CAPTURE_DATE, RESPONSE_ID, WarcCaptureMiddleware
+from crawler.safety import PrivateAddressMiddleware
 
 __all__ = [
     "HANDLER",
     "HIT_FLAG",
     "MISS_FLAG",
     "ArchiveDownloadHandler",
+    "ArchiveReplayAddon",
     "ArchiveSource",
     "ReplayOptions",
     "StoredResponse",
-    "apply_replay_settings",
     "resolve_collection",
 ]
 
@@ -60,8 +60,6 @@ MISS_FLAG = "archive-miss"
 STAT_HIT = "warcloom/archive/hit"
 STAT_MISS = "warcloom/archive/miss"
 STAT_REVISIT = "warcloom/archive/revisit"
-_CAPTURE_MIDDLEWARE = "crawler.capture.WarcCaptureMiddleware"
-_GUARD_MIDDLEWARE = "crawler.safety.PrivateAddressMiddleware"
 _TIMESTAMP = re.compile(r"\d{1,14}")
 _STATUS_LINE = re.compile(rb"(HTTP/\d(?:\.\d)?)\s+(\d{3})\b")
 _POST_METHODS = ("POST", "PUT")
@@ -109,47 +107,46 @@ class ReplayOptions:
         timestamp = str(settings.get("WARCLOOM_ARCHIVE_TIMESTAMP") or "") or None
         if timestamp is not None and not _TIMESTAMP.fullmatch(timestamp):
             raise ValueError(
-                f"WARCLOOM_ARCHIVE_TIMESTAMP must be 1-14 digits (YYYYMMDDhhmmss), got {timestamp!r}"
+                "WARCLOOM_ARCHIVE_TIMESTAMP must be 1-14 digits (YYYYMMDDhhmmss), "
+                f"got {timestamp!r}"
             )
         return cls(resolve_collection(archive), timestamp)
 
 
-def apply_replay_settings(
-    settings: BaseSettings,
-    archive: str | Path,
-    *,
-    timestamp: str | None = None,
-    capture: bool = False,
-    priority: str = "cmdline",
-) -> Path:
-    """Set a crawl up to replay from ``archive``; returns the collection directory.
+class ArchiveReplayAddon:
+    """Sets a crawl up to replay when ``WARCLOOM_FROM_ARCHIVE`` is set (does nothing otherwise).
 
-    Installs the handler for http and https, drops politeness delays (nothing goes out),
-    switches off the private-address guard (no host is contacted) and, unless ``capture``,
-    the capture middleware: the replayed crawl then writes only analysis records
-    (metadata + conversion) that refer to the archived responses by record ID.
+    Put it after :class:`crawler.addon.WarcloomAddon` in ``ADDONS``. It installs
+    :class:`ArchiveDownloadHandler` for http and https, switches off the private-address
+    guard (no host is contacted) and, unless ``WARCLOOM_ARCHIVE_CAPTURE`` is on, the capture
+    middleware: the replayed crawl then writes only analysis records (metadata +
+    conversion) that refer to the archived responses by record ID. The politeness delays
+    go to zero unless they were given on the command line.
     """
-    collection = resolve_collection(archive)
-    options = {"WARCLOOM_FROM_ARCHIVE": str(collection)}
-    if timestamp:
-        options["WARCLOOM_ARCHIVE_TIMESTAMP"] = timestamp
-    ReplayOptions.from_settings(BaseSettings(options))  # fail early on a bad value
-    handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
-    handlers.update(http=HANDLER, https=HANDLER)
-    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-    middlewares[_GUARD_MIDDLEWARE] = None
-    if not capture:
-        middlewares[_CAPTURE_MIDDLEWARE] = None
-    values: dict[str, Any] = {
-        **options,
-        "DOWNLOAD_HANDLERS": handlers,
-        "DOWNLOADER_MIDDLEWARES": middlewares,
-        "DOWNLOAD_DELAY": 0,
-        "AUTOTHROTTLE_ENABLED": False,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.getint("CONCURRENT_REQUESTS", 16),
-    }
-    settings.setdict(values, priority=priority)
-    return collection
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        if not settings.get("WARCLOOM_FROM_ARCHIVE"):
+            return
+        ReplayOptions.from_settings(settings)  # a bad path or timestamp stops the crawl here
+        handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
+        handlers.update(http=HANDLER, https=HANDLER)
+        priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"])
+        settings.set("DOWNLOAD_HANDLERS", handlers, priority)
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", PrivateAddressMiddleware, None
+        )
+        if not settings.getbool("WARCLOOM_ARCHIVE_CAPTURE"):
+            settings.set_in_component_priority_dict(
+                "DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, None
+            )
+        quick = {
+            "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": settings.getint("CONCURRENT_REQUESTS", 16),
+        }
+        for name, value in quick.items():
+            if (settings.getpriority(name) or 0) <= SETTINGS_PRIORITIES["project"]:
+                settings.set(name, value, "project")
 
 
 # ---------------------------------------------------------------------------
@@ -416,7 +413,7 @@ def _parse_warc_date(value: str | None) -> datetime:
 
 
 class ArchiveDownloadHandler(BaseDownloadHandler):
-    """Download handler answering from ``WARCLOOM_FROM_ARCHIVE`` (see :func:`apply_replay_settings`)."""
+    """Answers http(s) requests from ``WARCLOOM_FROM_ARCHIVE``; see :class:`ArchiveReplayAddon`."""
 
     lazy = False
 

@@ -304,7 +304,9 @@ class DocumentStream:
         range_size: int = DEFAULT_RANGE_SIZE,
         since: Any = None,
         progress: bool | None = None,
+        keep_empty: bool = False,
     ) -> None:
+        self.keep_empty = keep_empty
         self.summary = ExportSummary(files=len(files), dedup="none")
         self.fingerprint = fingerprint
         self._scratch = tempfile.TemporaryDirectory(prefix="warcloom-export-")
@@ -367,7 +369,8 @@ class DocumentStream:
                         if not item.text.strip():
                             if item.meta_rank or item.conv_rank:
                                 self.summary.no_text += 1
-                            continue
+                            if not (self.keep_empty and item.source == "extracted"):
+                                continue
                         if self.fingerprint != "none" and not item.text_hash:
                             item.text_hash = text_hash(item.text)
                         if self.fingerprint == "near" and item.minhash is None:

@@ -10,6 +10,7 @@ wget, Common Crawl WARC files) has its HTML responses analysed here, with the cr
 pipeline (:func:`archive.extraction.analyse_html`): an HTML response is held back for up to
 ``WINDOW`` records, and analysed only if no referring record has appeared in the file by
 then. ``mode="extract"`` analyses every HTML response and ignores the archive's records.
+Only HTML with a 2xx status (or no status: ``resource`` records) is analysed, as in a crawl.
 
 Results go to a *shard*: a file of pickled items in a scratch directory (local pools) or a
 list returned with the result (Dask workers, which may not share a disk with the client).
@@ -245,7 +246,8 @@ class _Scanner:
             warc_length=ref.length,
             response_id=rid,
         )
-        wanted = doc.is_html and not (status is not None and 300 <= status < 400)
+        # analysed as the crawl analyses: HTML with a 2xx status (or none, for resources)
+        wanted = doc.is_html and (status is None or 200 <= status < 300)
         entry = _Pending(doc, self.seq)
         self.pending[rid] = entry
         if not wanted:

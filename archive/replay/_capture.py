@@ -92,9 +92,7 @@ def _status_and_headers(ref) -> tuple[int, str, list[tuple[str, str]]]:
 
 def _payloads(rec, headers: list[tuple[str, str]]) -> tuple[IO[bytes], IO[bytes] | None]:
     """(stored payload, decoded payload or None)."""
-    chunked = any(
-        k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers
-    )
+    chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers)
     encoding = next((v.strip().lower() for k, v in headers if k.lower() == "content-encoding"), "")
     raw = rec.raw_stream
     try:
@@ -222,8 +220,7 @@ def _spool(stream) -> IO[bytes]:
 
 def iter_file(fh: IO[bytes], close: bool = True) -> Iterator[bytes]:
     try:
-        for buf in iter(lambda: fh.read(_CHUNK), b""):
-            yield buf
+        yield from iter(lambda: fh.read(_CHUNK), b"")
     finally:
         if close:
             fh.close()

@@ -135,7 +135,9 @@ class CdxQuery:
             host = url_key(self.url if "://" in self.url else "http://" + self.url)
             host = host.split(")", 1)[0]
             return host + (")" if self.match_type == "host" else "")
-        key = url_key(self.url if "://" in self.url or self.match_type == "exact" else "http://" + self.url)
+        key = url_key(
+            self.url if "://" in self.url or self.match_type == "exact" else "http://" + self.url
+        )
         if self.match_type == "exact":
             return key + " "
         return key[:-1] if key.endswith("/") and not self.url.endswith("/") else key

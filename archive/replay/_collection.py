@@ -113,9 +113,9 @@ class Collection:
             raise ReplayError(502, f"unreadable record: {exc}") from None
 
 
-def iter_sorted(index_path: str | os.PathLike[str], prefix: str, start: str = "") -> Iterator[
-    IndexEntry
-]:
+def iter_sorted(
+    index_path: str | os.PathLike[str], prefix: str, start: str = ""
+) -> Iterator[IndexEntry]:
     """Lines of a sorted CDXJ file starting with ``prefix``, from the first line that is
     ``>= max(prefix, start)`` (binary search with seeks, then a forward read)."""
     from archive.index import _first_at_or_after  # the index's own bisection

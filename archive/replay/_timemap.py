@@ -33,9 +33,7 @@ def link_timemap(base: str, url: str, entries: list[IndexEntry]) -> str:
         if i == len(entries) - 1:
             rel = "last memento" if len(entries) > 1 else "first last memento"
         date = timestamp_to_http_date(entry.timestamp)
-        lines.append(
-            f'<{_uri(f"{base}/{entry.timestamp}/{url}")}>; rel="{rel}"; datetime="{date}"'
-        )
+        lines.append(f'<{_uri(f"{base}/{entry.timestamp}/{url}")}>; rel="{rel}"; datetime="{date}"')
     return ",\n".join(lines) + "\n"
 
 

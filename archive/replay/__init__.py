@@ -1,0 +1,23 @@
+"""Replay of a warcloom (or pywb-layout) collection: a WSGI app over its sorted CDXJ index.
+
+``make_app(collection_dir)`` returns the WSGI callable; serving it is left to a server
+(``warcloom replay`` uses waitress). See :mod:`archive.replay._app` for the URL scheme.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ._app import ReplayApp, make_app
+from ._collection import Collection, CollectionNotFound, ReplayError, find_collection
+
+__all__ = [
+    "Collection",
+    "CollectionNotFound",
+    "ReplayApp",
+    "ReplayError",
+    "find_collection",
+    "make_app",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

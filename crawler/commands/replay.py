@@ -1,0 +1,58 @@
+"""``warcloom replay``: browse a collection in a web browser (waitress serves the WSGI app)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="browse a collection: archived pages, reader view, CDX server, timemaps",
+        description=(
+            "Serve a collection for browsing. Bound to 127.0.0.1 unless --host says "
+            "otherwise; archived pages never fetch anything from the live web."
+        ),
+    )
+    parser.add_argument(
+        "collection", help="a collection directory, or an output directory holding one"
+    )
+    parser.add_argument("--name", help="collection name, when the directory holds several")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port (default: %(default)s; 0: any free port)"
+    )
+    parser.add_argument("--threads", type=int, default=4, help="worker threads (default: 4)")
+    parser.set_defaults(func=cmd_replay)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import logging
+
+    from waitress.server import create_server
+
+    from archive.replay import CollectionNotFound, find_collection, make_app
+
+    try:
+        root = find_collection(args.collection, args.name)
+        app = make_app(root)
+    except (CollectionNotFound, OSError) as exc:
+        print(f"warcloom replay: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    host, port = server.effective_host, server.effective_port
+    shown = f"[{host}]" if ":" in str(host) else host
+    print(f"Replaying {root} at http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {args.host}: reachable from other machines", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0
