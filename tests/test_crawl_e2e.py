@@ -276,3 +276,33 @@ def test_index_is_sorted_and_carries_languages_and_titles(crawl: CrawlRun) -> No
     assert seed["title"] == site.manifest.article(site.manifest.seed_path).title
     hant = next(a for a in site.manifest.articles if a.reachable and a.language == "zh-Hant")
     assert entries[site.url(hant.path)]["languages"].startswith("zho")
+
+
+@pytest.mark.parametrize("source", ["sitemap", "feed"])
+def test_sitemap_and_feed_seeds_with_depth_limit(tmp_path: Path, source: str) -> None:
+    with SampleSite() as site:
+        manifest = site.manifest
+        path = manifest.sitemap_path if source == "sitemap" else manifest.rss_path
+        stats_path = tmp_path / "stats.json"
+        warcloom(
+            "crawl",
+            f"--{source}",
+            site.url(path),
+            "--depth",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--stats-json",
+            str(stats_path),
+            *FAST,
+        )
+        expected = (
+            {site.url(a.path) for a in manifest.articles}
+            if source == "sitemap"
+            else {site.url(p) for p in manifest.rss_paths}
+        )
+    view = ArchiveView.load(tmp_path / "collections" / "default" / "archive")
+    analysed = {r.url for r in view.of_type("conversion")}
+    # every listed article, including those no related link reaches, and nothing deeper
+    assert analysed == expected
+    assert load_stats(stats_path)["warcloom/scope/too_deep"] > 0

@@ -1,0 +1,104 @@
+"""``warcloom export``: clean text of collections or WARC files to JSONL, Parquet, WET, text."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+__all__ = ["register"]
+
+
+def add_extraction_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("extraction (when analysing responses)")
+    group.add_argument("--fast", action="store_true", help="trafilatura's fast mode")
+    group.add_argument("--favor-precision", action="store_true")
+    group.add_argument("--favor-recall", action="store_true")
+    group.add_argument("--no-tables", action="store_true", help="leave table text out")
+    group.add_argument("--comments", action="store_true", help="keep comment sections")
+
+
+def extraction_options(args: argparse.Namespace):
+    from archive.extraction import ExtractionOptions
+
+    return ExtractionOptions(
+        fast=args.fast,
+        favor_precision=args.favor_precision,
+        favor_recall=args.favor_recall,
+        include_tables=not args.no_tables,
+        include_comments=args.comments,
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="export clean text: JSONL, Parquet, WET or plain text",
+        description="Export the clean text of collections, WARC/ARC files or directories.",
+    )
+    parser.add_argument("inputs", nargs="+", help="collection directories, WARC/ARC files, dirs")
+    parser.add_argument("--format", choices=("jsonl", "parquet", "wet", "txt"), default="jsonl")
+    parser.add_argument("--out", required=True, help="output file (txt: a directory); - = stdout")
+    filters = parser.add_argument_group("filters")
+    filters.add_argument("--lang", default="", help="BCP 47 tags, comma-separated")
+    filters.add_argument("--lang-mode", choices=("any", "all", "primary"), default="any")
+    filters.add_argument("--since", help="captured at or after (2024, 2024-05-01, ISO time)")
+    filters.add_argument("--until", help="captured at or before (a date counts whole)")
+    filters.add_argument("--domain", action="append", default=[], help="host or parent domain")
+    filters.add_argument("--url-regex", help="keep URLs matching this regex (re.search)")
+    filters.add_argument("--min-words", type=int, default=0)
+    filters.add_argument("--status", action="append", default=[], help="200, 2xx; repeatable")
+    filters.add_argument("--mime", action="append", default=[], help="text/html, text/*")
+    filters.add_argument(
+        "--all-captures", action="store_true", help="every capture, not only the latest per URL"
+    )
+    parser.add_argument("--dedup", choices=("none", "exact", "near"), default="none")
+    parser.add_argument(
+        "--near-threshold", type=float, default=0.8, help="MinHash Jaccard threshold (0.8)"
+    )
+    parser.add_argument("--links", metavar="PATH", help="also write the link graph (.csv/.parquet)")
+    parser.add_argument("--reextract", action="store_true", help="analyse the HTML again")
+    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler")
+    parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    parser.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON")
+    add_extraction_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from archive.export import ExportOptions, Filters, export
+
+    try:
+        options = ExportOptions(
+            format=args.format,
+            filters=Filters.build(
+                languages=[args.lang],
+                lang_mode=args.lang_mode,
+                since=args.since,
+                until=args.until,
+                domains=args.domain,
+                url_regex=args.url_regex,
+                min_words=args.min_words,
+                statuses=args.status,
+                mimes=args.mime,
+            ),
+            dedup=args.dedup,
+            near_threshold=args.near_threshold,
+            latest_only=not args.all_captures,
+            reextract=args.reextract,
+            extraction=extraction_options(args),
+            workers=args.workers,
+            dask_address=args.dask,
+            links_path=args.links,
+            progress={"auto": None, "on": True, "off": False}[args.progress],
+        )
+        summary = export(args.inputs, args.out, options)
+    except (ValueError, OSError) as exc:
+        print(f"warcloom export: {exc}", file=sys.stderr)
+        return 2
+    print(summary.format(), file=sys.stderr)
+    if args.summary_json:
+        with open(args.summary_json, "w", encoding="utf-8") as fh:
+            json.dump(summary.to_json(), fh, indent=1)
+    return 1 if summary.errors else 0
