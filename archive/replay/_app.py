@@ -231,16 +231,18 @@ class ReplayApp:
         headers = [(k, v) for k, v in capture.headers if k.lower() not in _HOP_BY_HOP]
         headers.append(("Content-Length", str(size_of(capture.payload))))
         headers += memento
-        if capture.decoded is not None:
-            capture.decoded.close()
         return _Response(capture.status, headers, iter_file(capture.payload), capture.reason)
 
     def _rewritten(
         self, prefix: str, capture: Capture, url: str, memento: list[tuple[str, str]]
     ) -> _Response:
-        encoded = any(k.lower() == "content-encoding" for k, _ in capture.headers)
-        body_file = capture.decoded if capture.decoded is not None else capture.payload
-        undecodable = encoded and capture.decoded is None
+        try:
+            decoded = capture.decode()
+        except ReplayError:
+            capture.close()
+            raise
+        undecodable = bool(capture.content_encoding) and decoded is None
+        body_file = decoded if decoded is not None else capture.payload
         urls = ArchiveUrls(prefix, capture.entry.timestamp)
         headers: list[tuple[str, str]] = []
         for name, value in capture.headers:
@@ -273,10 +275,8 @@ class ReplayApp:
                 out = data
             headers.append(("Content-Length", str(len(out))))
             return _Response(capture.status, headers, [out], capture.reason)
-        if body_file is capture.decoded:
+        if body_file is not capture.payload:
             capture.payload.close()
-        elif capture.decoded is not None:
-            capture.decoded.close()
         headers.append(("Content-Length", str(size_of(body_file))))
         return _Response(capture.status, headers, iter_file(body_file), capture.reason)
 
@@ -372,7 +372,12 @@ class ReplayApp:
         return data
 
     def _extract_now(self, capture: Capture, data: _views.ReaderData) -> None:
-        body_file = capture.decoded if capture.decoded is not None else capture.payload
+        try:
+            decoded = capture.decode()
+        except ReplayError as exc:
+            data.notes.append(exc.reason)
+            return
+        body_file = decoded if decoded is not None else capture.payload
         body = body_file.read(_MAX_REWRITE)
         charset = sniff_charset(body, _charset(capture.content_type))
         try:
@@ -451,7 +456,7 @@ def _request_target(environ: Environ, prefix: str) -> tuple[str, str]:
     gives the raw request (waitress: REQUEST_URI; gunicorn: RAW_URI)."""
     raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if raw:
-        if "://" in raw.split("?", 1)[0][:10]:  # absolute-form request target
+        if not raw.startswith("/"):  # absolute-form request target (a proxy request)
             raw = "/" + raw.split("://", 1)[1].partition("/")[2]
         path, _, query = raw.partition("?")
         if prefix and path.startswith(prefix):

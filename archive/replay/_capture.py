@@ -34,9 +34,21 @@ class Capture:
     reason: str
     headers: list[tuple[str, str]]
     payload: IO[bytes]  # stored payload: transfer-encoding removed, content-encoding kept
-    decoded: IO[bytes] | None = None  # content-encoding removed, when it could be
     warc_date: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    decoded: IO[bytes] | None = None  # set by decode()
+
+    @property
+    def content_encoding(self) -> str:
+        value = (self.header("Content-Encoding") or "").strip().lower()
+        return "" if value == "identity" else value
+
+    def decode(self) -> IO[bytes] | None:
+        """The payload without its Content-Encoding (None: not encoded, or an encoding
+        that cannot be undone here). Raises :class:`ReplayError` (502) on a broken one."""
+        if self.decoded is None and self.content_encoding:
+            self.decoded = _decode(self.payload, self.content_encoding)
+        return self.decoded
 
     def header(self, name: str) -> str | None:
         name = name.lower()
@@ -72,8 +84,8 @@ def load_capture(coll: Collection, entry: IndexEntry) -> Capture:
         if rec.rec_type not in ("response", "resource", "metadata"):
             raise ReplayError(502, f"the index points to a {rec.rec_type!r} record")
         status, reason, headers = _status_and_headers(ref)
-        payload, decoded = _payloads(rec, headers)
-    return Capture(entry, record_id, status, reason, headers, payload, decoded, warc_date)
+        payload = _stored_payload(rec, headers)
+    return Capture(entry, record_id, status, reason, headers, payload, warc_date)
 
 
 def _status_and_headers(ref) -> tuple[int, str, list[tuple[str, str]]]:
@@ -90,19 +102,16 @@ def _status_and_headers(ref) -> tuple[int, str, list[tuple[str, str]]]:
     return 200, "OK", [("Content-Type", ctype)]
 
 
-def _payloads(rec, headers: list[tuple[str, str]]) -> tuple[IO[bytes], IO[bytes] | None]:
-    """(stored payload, decoded payload or None)."""
-    chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers)
-    encoding = next((v.strip().lower() for k, v in headers if k.lower() == "content-encoding"), "")
+def _stored_payload(rec, headers: list[tuple[str, str]]) -> IO[bytes]:
+    """The payload as stored, with any chunked transfer-encoding removed."""
+    chunked = any(
+        k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers
+    )
     raw = rec.raw_stream
     try:
-        stored = _spool(ChunkedDataReader(raw, decomp_type=None) if chunked else raw)
+        return _spool(ChunkedDataReader(raw, decomp_type=None) if chunked else raw)
     except Exception as exc:  # warcio raises several types on bad chunking
         raise ReplayError(502, f"unreadable payload: {exc}") from None
-    decoded = None
-    if encoding and encoding != "identity":
-        decoded = _decode(stored, encoding)
-    return stored, decoded
 
 
 def _decode(stored: IO[bytes], encoding: str) -> IO[bytes] | None:

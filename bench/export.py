@@ -1,0 +1,164 @@
+"""Benchmark of ``warcloom export`` (not a test): figures for one run on this machine.
+
+Builds (or reuses) a collection of >= 5,000 captured pages by crawling the bundled sample
+site once and copying its WARC file, then measures in one run:
+
+1. raw warcio iteration over the same files (every record's payload read), on all cores:
+   the baseline of the fast path;
+2. export from the conversion + metadata records to JSONL and to Parquet (fast path);
+3. export with ``--reextract`` (analysis of every HTML response, as in a crawl);
+4. trafilatura alone (``bare_extraction`` with metadata) on all cores over the same HTML:
+   the ceiling of re-extraction.
+
+Usage: ``python bench/export.py [--pages 5000] [--workdir /tmp/warcloom-bench]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+
+def _raw_iterate(path: str) -> tuple[int, int]:
+    records = payload = 0
+    with open(path, "rb") as fh:
+        for rec in ArchiveIterator(fh):
+            records += 1
+            payload += len(rec.content_stream().read())
+    return records, payload
+
+
+def _html_bodies(path: str) -> list[tuple[str, bytes]]:
+    out = []
+    with open(path, "rb") as fh:
+        for rec in ArchiveIterator(fh):
+            if rec.rec_type != "response" or rec.http_headers is None:
+                continue
+            ctype = rec.http_headers.get_header("Content-Type") or ""
+            status = rec.http_headers.get_statuscode()
+            if "html" in ctype and status.startswith("2"):
+                out.append(
+                    (rec.rec_headers.get_header("WARC-Target-URI"), rec.content_stream().read())
+                )
+    return out
+
+
+def _trafilatura(item: tuple[str, bytes]) -> int:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(item[1], url=item[0], with_metadata=True)
+    return len(doc.text or "") if doc is not None else 0
+
+
+def build_collection(workdir: Path, pages: int) -> Path:
+    coll = workdir / "collections" / "default"
+    marker = workdir / f"built-{pages}"
+    if marker.exists():
+        return coll
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "demo", "--out", str(workdir)],
+        check=True,
+        capture_output=True,
+    )
+    archive = coll / "archive"
+    (original,) = sorted(archive.glob("*.warc.gz"))
+    per_file = sum(1 for r in _iter_types(original) if r == "conversion")
+    copies = -(-pages // per_file)
+    for i in range(1, copies):
+        shutil.copyfile(original, archive / original.name.replace("-00001-", f"-{i + 1:05d}-"))
+    from archive.index import rebuild_collection_index
+
+    rebuild_collection_index(coll)
+    marker.touch()
+    return coll
+
+
+def _iter_types(path: Path):
+    with open(path, "rb") as fh:
+        for rec in ArchiveIterator(fh):
+            yield rec.rec_type
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=5000)
+    parser.add_argument("--workdir", default="/tmp/warcloom-bench")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+
+    from archive.export import ExportOptions, export
+
+    workdir = Path(args.workdir)
+    coll = build_collection(workdir, args.pages)
+    files = [str(p) for p in sorted((coll / "archive").glob("*.warc.gz"))]
+    size = sum(os.path.getsize(p) for p in files)
+    figures: dict[str, dict[str, float]] = {}
+    ctx = multiprocessing.get_context("spawn")
+
+    with ctx.Pool(args.workers) as pool:
+        pool.map(_raw_iterate, files[:2])  # start the workers
+        t = time.perf_counter()
+        counts = pool.map(_raw_iterate, files)
+        raw = time.perf_counter() - t
+    records = sum(c[0] for c in counts)
+    figures["raw warcio iteration"] = {"seconds": raw, "records/s": records / raw}
+
+    out = workdir / "out"
+    out.mkdir(exist_ok=True)
+    runs = {
+        "export jsonl (fast path)": ("jsonl", False, "x.jsonl"),
+        "export parquet (fast path)": ("parquet", False, "x.parquet"),
+        "export jsonl --reextract": ("jsonl", True, "r.jsonl"),
+    }
+    docs = 0
+    for name, (fmt, again, target) in runs.items():
+        opts = ExportOptions(format=fmt, reextract=again, workers=args.workers, progress=False)
+        t = time.perf_counter()
+        summary = export([coll], str(out / target), opts)
+        took = time.perf_counter() - t
+        docs = summary.documents
+        figures[name] = {
+            "seconds": took,
+            "records/s": summary.records_read / took,
+            "pages/s": summary.documents / took,
+        }
+
+    bodies = [item for path in files for item in _html_bodies(path)]
+    with ctx.Pool(args.workers) as pool:
+        pool.map(_trafilatura, bodies[:20])
+        t = time.perf_counter()
+        pool.map(_trafilatura, bodies, chunksize=16)
+        ceiling = time.perf_counter() - t
+    figures["trafilatura alone"] = {"seconds": ceiling, "pages/s": len(bodies) / ceiling}
+
+    for fig in figures.values():
+        fig["MB/s"] = size / 1e6 / fig["seconds"]
+    print(
+        f"{len(files)} files, {size / 1e6:.1f} MB, {records} records, {docs} pages, "
+        f"{args.workers} workers"
+    )
+    for name, fig in figures.items():
+        cols = "  ".join(f"{k} {v:,.1f}" for k, v in fig.items())
+        print(f"{name:30s} {cols}")
+    fast = figures["export jsonl (fast path)"]["seconds"]
+    print(f"fast path / raw iteration: {raw / fast:.2f}x (target >= 0.9)")
+    print(f"parquet / raw iteration: {raw / figures['export parquet (fast path)']['seconds']:.2f}x")
+    ratio = figures["export jsonl --reextract"]["pages/s"] / figures["trafilatura alone"]["pages/s"]
+    print(f"re-extraction / trafilatura alone: {ratio:.2f}x (target >= 0.85)")
+    (workdir / "figures.json").write_text(json.dumps(figures, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""``warcloom wacz``: package a collection as a WACZ file (WARCs, CDXJ index, pages, manifest)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "wacz",
+        help="package a collection as a WACZ file",
+        description="Package a collection as WACZ 1.1.1: its WARC files, a CDXJ index, "
+        "pages/pages.jsonl (url, ts, title, text, languages of every analysed page) and "
+        "datapackage.json with the sha256 of each file.",
+    )
+    parser.add_argument(
+        "collection", help="collection directory, or an output directory with one collection"
+    )
+    parser.add_argument("-o", "--output", help="WACZ file to write (default: <collection>.wacz)")
+    parser.add_argument("--title", help="title in datapackage.json (default: collection name)")
+    parser.add_argument("--description", help="description in datapackage.json (Markdown)")
+    parser.set_defaults(func=cmd_wacz)
+
+
+def cmd_wacz(args: argparse.Namespace) -> int:
+    from archive.wacz import write_wacz
+    from crawler.archive_source import resolve_collection
+
+    try:
+        collection = resolve_collection(args.collection)
+        output = args.output or f"{collection.name}.wacz"
+        if not output.endswith(".wacz"):
+            raise ValueError(f"a WACZ file name must end in .wacz, got {output!r}")
+        errors: list[Any] = []
+        result = write_wacz(
+            collection, output, title=args.title, description=args.description, errors=errors
+        )
+    except (OSError, ValueError) as exc:
+        print(f"warcloom wacz: {exc}", file=sys.stderr)
+        return 1
+    for error in errors:
+        print(f"skipped: {error.path}: offset {error.offset}: {error.message}", file=sys.stderr)
+    print(
+        f"WACZ: {result.path}  ({result.files} WARC file(s), {result.pages} pages, "
+        f"{result.bytes:,} bytes)"
+    )
+    return 0
