@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from archive.index import lookup, url_key, write_index  # noqa: E402
+from archive.index import lookup, url_key, write_index
 
 
 def build(path: Path, n: int, seed: int = 1) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from scrapy.settings import BaseSettings
 
 from crawler import wire
+from crawler.archive_source import ArchiveReplayAddon
 from crawler.capture import WarcCaptureMiddleware
 from crawler.frontier import FrontierAddon
 from crawler.pipelines import WarcMetadataPipeline
@@ -22,7 +23,8 @@ CAPTURE_PRIORITY = 950
 
 
 class WarcloomAddon:
-    """Capture, archive, SSRF guard, crash-safe frontier, progress: all at fixed priorities."""
+    """Capture, archive, SSRF guard, crash-safe frontier, progress: all at fixed priorities;
+    replay from an archive instead of the network when ``WARCLOOM_FROM_ARCHIVE`` is set."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         FrontierAddon().update_settings(settings)
@@ -40,6 +42,7 @@ class WarcloomAddon:
         if wire.AVAILABLE:
             handler = "crawler.wire.WireHTTPDownloadHandler"
             handlers = {"http": handler, "https": handler}
-            settings.set(
-                "DOWNLOAD_HANDLERS", {**handlers, **settings.getdict("DOWNLOAD_HANDLERS")}, "addon"
-            )
+            handlers.update(settings.getdict("DOWNLOAD_HANDLERS"))
+            settings.set("DOWNLOAD_HANDLERS", handlers, "addon")
+        # with WARCLOOM_FROM_ARCHIVE: answer from the archive instead of the network
+        ArchiveReplayAddon().update_settings(settings)

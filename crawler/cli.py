@@ -37,6 +37,10 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
     if args.contact:
         values["WARCLOOM_CONTACT_URL"] = args.contact
         values["USER_AGENT"] = f"warcloom/0.1 (+{args.contact})"
+    if getattr(args, "from_archive", None):
+        values["WARCLOOM_FROM_ARCHIVE"] = args.from_archive
+        if args.archive_timestamp:
+            values["WARCLOOM_ARCHIVE_TIMESTAMP"] = args.archive_timestamp
     settings.setdict(values, priority="cmdline")
     for item in args.set:
         name, sep, value = item.partition("=")
@@ -202,6 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--seeds-file", help="file with one seed URL per line")
     crawl.add_argument("--sitemap", action="append", default=[], help="sitemap.xml URL")
     crawl.add_argument("--feed", action="append", default=[], help="RSS/Atom feed URL")
+    crawl.add_argument(
+        "--from-archive",
+        metavar="PATH",
+        help="replay from this collection (or output directory) instead of the network",
+    )
+    crawl.add_argument(
+        "--archive-timestamp",
+        metavar="YYYYMMDDhhmmss",
+        help="with --from-archive: use the captures nearest to this time",
+    )
     _add_crawl_options(crawl, out="warcloom-data")
     crawl.set_defaults(func=cmd_crawl)
 

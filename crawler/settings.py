@@ -1,6 +1,7 @@
 """Scrapy settings of the warcloom project: polite defaults, the archive wired in.
 
-Every ``WARCLOOM_*`` setting is parsed once by :class:`crawler.config.WarcloomConfig`.
+``WARCLOOM_*`` settings are parsed once, into :class:`crawler.config.WarcloomConfig`
+(the crawl) and :class:`crawler.archive_source.ReplayOptions` (replay from an archive).
 """
 
 from __future__ import annotations

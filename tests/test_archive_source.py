@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import os
 import shutil
 import subprocess
@@ -46,14 +45,10 @@ from crawler.capture import CAPTURE_DATE, RESPONSE_ID, WarcCaptureMiddleware
 from crawler.safety import PrivateAddressMiddleware
 from crawler.sample_site import SampleSite
 
-REPLAY_ADDONS = json.dumps(
-    {"crawler.addon.WarcloomAddon": 0, "crawler.archive_source.ArchiveReplayAddon": 1}
-)
-
 
 def replay_args(archive: Path) -> list[str]:
-    """``-s`` options of a replayed crawl (what ``--from-archive`` stands for)."""
-    return ["-s", f"WARCLOOM_FROM_ARCHIVE={archive}", "-s", f"ADDONS={REPLAY_ADDONS}"]
+    """Options of a replayed crawl."""
+    return ["--from-archive", str(archive)]
 
 
 # ---------------------------------------------------------------------------

@@ -239,7 +239,7 @@ def test_gzip_page_is_decoded_for_the_browser_and_raw_in_id(demo, demo_app):
 
 
 def test_redirect_chain_stays_in_the_archive(demo, demo_app):
-    first, middle, last = demo.redirect_chain
+    first, middle, _last = demo.redirect_chain
     ts = demo.entry(first).timestamp
     resp = call(demo_app, f"/{ts}/{demo.url(first)}")
     assert resp.status == 301
@@ -286,7 +286,7 @@ def test_reader_view(demo, demo_app):
     # related links lead to their own captures' reader views
     rel = demo.related_paths[0]
     if rel.startswith("/"):
-        assert f"/reader/" in text and demo.url(rel) in text
+        assert "/reader/" in text and demo.url(rel) in text
     assert "Captures of this URL (1)" in text
 
 
@@ -294,7 +294,7 @@ def test_cdx_server(demo, demo_app):
     url = demo.url(demo.article_path)
     lines = call(demo_app, "/cdx?" + urlencode({"url": url})).text.splitlines()
     assert len(lines) == 1
-    key, ts, data = lines[0].split(" ", 2)
+    _key, _ts, data = lines[0].split(" ", 2)
     assert json.loads(data)["url"] == url
 
     js = call(

@@ -52,8 +52,13 @@ def server(tmp_path):
     write_warc(
         coll / "archive" / "a.warc.gz",
         [
-            Capture("http://example.com/", html_page("Home", "<a href='/b'>b</a>"),
-                    title="Home", languages=[lang("en", "eng", 1.0)], text="Hello there."),
+            Capture(
+                "http://example.com/",
+                html_page("Home", "<a href='/b'>b</a>"),
+                title="Home",
+                languages=[lang("en", "eng", 1.0)],
+                text="Hello there.",
+            ),
             Capture("http://example.com/b", html_page("B"), content_encoding="gzip"),
         ],
     )
@@ -61,7 +66,11 @@ def server(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "replay", str(tmp_path), "--port", "0"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         line = proc.stdout.readline()

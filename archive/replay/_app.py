@@ -73,6 +73,8 @@ _RENAMED = frozenset(
         "clear-site-data",
         "location",
         "memento-datetime",
+        "date",
+        "server",
     }
 )
 _CSP = (

@@ -104,9 +104,7 @@ def _status_and_headers(ref) -> tuple[int, str, list[tuple[str, str]]]:
 
 def _stored_payload(rec, headers: list[tuple[str, str]]) -> IO[bytes]:
     """The payload as stored, with any chunked transfer-encoding removed."""
-    chunked = any(
-        k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers
-    )
+    chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower() for k, v in headers)
     raw = rec.raw_stream
     try:
         return _spool(ChunkedDataReader(raw, decomp_type=None) if chunked else raw)

@@ -72,11 +72,6 @@ def not_archived_page(prefix: str, url: str, timestamp: str) -> str:
     return error_page(prefix, 404, "Not in this archive", "", extra)
 
 
-@dataclass
-class HomeRow:
-    entry: IndexEntry
-
-
 def home_page(
     prefix: str,
     rows: Sequence[IndexEntry],

@@ -21,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "collection", help="a collection directory, or an output directory holding one"
     )
     parser.add_argument("--name", help="collection name, when the directory holds several")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
     parser.add_argument(
         "--port", type=int, default=8080, help="port (default: %(default)s; 0: any free port)"
     )
