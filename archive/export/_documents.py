@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive.extraction import ExtractionOptions, PageAnalysis, extractor_info
+if TYPE_CHECKING:  # trafilatura is imported only where pages are analysed
+    from archive.extraction import ExtractionOptions, PageAnalysis
 
 __all__ = ["Document", "Rank", "parse_warc_datetime"]
 
@@ -163,6 +164,8 @@ def split_conversion(block: bytes) -> tuple[str, str]:
 
 def apply_analysis(doc: Document, analysis: PageAnalysis, options: ExtractionOptions) -> None:
     """Fill ``doc`` from a fresh :func:`archive.extraction.analyse_html` result."""
+    from archive.extraction import extractor_info
+
     info = extractor_info(options)
     doc.source = "extracted"
     doc.title = analysis.title

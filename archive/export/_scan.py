@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from archive.extraction import ExtractionOptions, analyse_html
+from archive.extraction import ExtractionOptions
 from archive.reader import GZIP_MAGIC, ReadError, RecordRef, iter_records, read_record_at
 from archive.records import parse_warc_fields
 
@@ -309,6 +309,8 @@ class _Scanner:
     def _analyse(
         self, entry: _Pending, body: bytes, content_type: str | None, language: str | None
     ) -> None:
+        from archive.extraction import analyse_html  # trafilatura: only when analysing
+
         analysis = analyse_html(
             body,
             entry.doc.url,
