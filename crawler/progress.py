@@ -75,7 +75,7 @@ class ProgressExtension:
         stats = self.crawler.stats.get_stats()
         pages = stats.get("warcloom/captures", 0)
         elapsed = max(time.monotonic() - self.started, 1e-6)
-        queued = stats.get("scheduler/enqueued", 0) - stats.get("scheduler/dequeued", 0)
+        queued = self._queued(stats)
         errors = stats.get("warcloom/fetch_errors", 0) + stats.get("warcloom/extraction_errors", 0)
         line = (
             f"pages {pages}  {pages / elapsed:.1f}/s  queued {queued}  errors {errors}  "
@@ -86,8 +86,17 @@ class ProgressExtension:
             self.stream.flush()
         return line
 
+    def _queued(self, stats: Mapping[str, Any]) -> int:
+        scheduler = self.crawler.engine.scheduler if self.crawler.engine else None
+        try:
+            return len(scheduler)  # type: ignore[arg-type]
+        except TypeError:  # a scheduler without __len__: estimate from its stats
+            return stats.get("scheduler/enqueued", 0) - stats.get("scheduler/dequeued", 0)
+
     def _closed(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
-            self.stream.write("\r\x1b[K")
+        if self.enabled:  # leave the final figures on screen
+            self.render()
+            self.stream.write("\n")
         logger.info("warcloom summary\n%s", format_summary(self.crawler.stats.get_stats()))

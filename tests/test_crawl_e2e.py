@@ -27,6 +27,7 @@ class CrawlRun:
     requests: list[str]
     stats: dict[str, Any]
     out: Path
+    output: str
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("crawl")
     with SampleSite() as site:
         stats_path = out / "stats.json"
-        warcloom(
+        output = warcloom(
             "crawl",
             site.url(site.manifest.seed_path),
             "--out",
@@ -49,7 +50,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory):
         )
         requests = list(site.requests)
     view = ArchiveView.load(out / "collections" / COLLECTION / "archive")
-    return CrawlRun(site, view, requests, load_stats(stats_path), out)
+    return CrawlRun(site, view, requests, load_stats(stats_path), out, output)
 
 
 def test_every_reachable_article_is_captured_once_and_nothing_else(crawl: CrawlRun) -> None:
@@ -306,3 +307,23 @@ def test_sitemap_and_feed_seeds_with_depth_limit(tmp_path: Path, source: str) ->
     # every listed article, including those no related link reaches, and nothing deeper
     assert analysed == expected
     assert load_stats(stats_path)["warcloom/scope/too_deep"] > 0
+
+
+def test_progress_line_only_when_asked_or_on_a_terminal(crawl: CrawlRun, tmp_path: Path) -> None:
+    assert "\x1b[K" not in crawl.output  # piped: quiet
+    assert "by language: en:" in crawl.output  # the closing summary
+    with SampleSite() as site:
+        output = warcloom(
+            "crawl",
+            site.url(site.manifest.seed_path),
+            "--out",
+            str(tmp_path),
+            *FAST,
+            "-s",
+            "WARCLOOM_PROGRESS=on",
+            "-s",
+            "DOWNLOAD_DELAY=0.03",
+        )
+    lines = [line for line in output.split("\r\x1b[K") if line.startswith("pages ")]
+    assert lines, output[-2000:]
+    assert "/s  queued " in lines[-1] and "WARC " in lines[-1]
