@@ -533,6 +533,26 @@ def _dedup(lines: Iterable[bytes]) -> Iterator[bytes]:
 # lookup
 
 
+def iter_prefix(
+    index_path: str | os.PathLike[str], prefix: str, start: str = ""
+) -> Iterator[IndexEntry]:
+    """Lines of a sorted CDXJ file that start with ``prefix``, from the first line that is
+    ``>= max(prefix, start)``: a binary search with seeks, then a forward read. Damaged
+    lines are skipped."""
+    bprefix = prefix.encode("utf-8")
+    target = max(bprefix, start.encode("utf-8"))
+    with open(index_path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(_first_at_or_after(fh, size, target))
+        for line in fh:
+            if not line.startswith(bprefix):
+                return
+            try:
+                yield IndexEntry.from_line(line)
+            except ValueError:
+                continue
+
+
 def lookup(
     index_path: str | os.PathLike[str], url: str, timestamp: str | None = None
 ) -> list[IndexEntry]:
@@ -541,15 +561,7 @@ def lookup(
     In index order (oldest first), or nearest to ``timestamp`` first when it is given (a
     14-digit timestamp or a prefix of one, such as ``2024`` or ``20240501``).
     """
-    prefix = (url_key(url) + " ").encode("utf-8")
-    found: list[IndexEntry] = []
-    with open(index_path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        fh.seek(_first_at_or_after(fh, size, prefix))
-        for line in fh:
-            if not line.startswith(prefix):
-                break
-            found.append(IndexEntry.from_line(line))
+    found = list(iter_prefix(index_path, url_key(url) + " "))
     if timestamp:
         target = timestamp_to_sec(_pad_timestamp(timestamp))
         found.sort(key=lambda e: abs(timestamp_to_sec(e.timestamp) - target))

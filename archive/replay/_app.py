@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
-from archive.index import IndexEntry
+from archive.index import IndexEntry, iter_prefix
 from archive.records import parse_warc_fields
 
 from . import _views
 from ._capture import Capture, iter_file, load_capture, size_of
 from ._cdx import CdxQuery, format_entries, run_query
-from ._collection import Collection, ReplayError, find_collection, iter_sorted, key_prefix_for
+from ._collection import Collection, ReplayError, find_collection, key_prefix_for
 from ._rewrite import ArchiveUrls, rewrite_css, rewrite_html, sniff_charset
 from ._sideindex import SideIndex
 from ._timemap import link_timemap, memento_headers
@@ -198,7 +198,7 @@ class ReplayApp:
         next_cursor = None
         scanned = 0
         scanned_out = False
-        for entry in iter_sorted(self.coll.index_path, key, cursor):
+        for entry in iter_prefix(self.coll.index_path, key, cursor):
             scanned += 1
             if len(rows) >= _HOME_ROWS or scanned > _HOME_SCAN:
                 next_cursor = f"{entry.urlkey} {entry.timestamp}"

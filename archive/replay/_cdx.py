@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from warcio.timeutils import timestamp_to_sec
 
-from archive.index import IndexEntry, url_key
+from archive.index import IndexEntry, iter_prefix, url_key
 
-from ._collection import Collection, ReplayError, iter_sorted
+from ._collection import Collection, ReplayError
 
 __all__ = ["CdxQuery", "run_query"]
 
@@ -144,7 +144,7 @@ class CdxQuery:
 
 
 def run_query(coll: Collection, query: CdxQuery) -> list[IndexEntry]:
-    found: Iterator[IndexEntry] = iter_sorted(coll.index_path, query.key_prefix())
+    found: Iterator[IndexEntry] = iter_prefix(coll.index_path, query.key_prefix())
     out: list[IndexEntry] = []
     end = (query.end + "99999999999999")[:14] if query.end else ""
     unbounded = query.sort in ("closest", "reverse")

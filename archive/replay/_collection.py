@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from archive.index import INDEX_NAME, IndexEntry, lookup, url_key
+from archive.index import INDEX_NAME, IndexEntry, iter_prefix, lookup, url_key
 from archive.reader import RecordRef, read_record_at
 
 __all__ = ["Collection", "CollectionNotFound", "ReplayError", "find_collection"]
@@ -81,7 +81,7 @@ class Collection:
     def iter_prefix(self, key_prefix: str, start: str = "") -> Iterator[IndexEntry]:
         """Index entries whose line starts with ``key_prefix`` (a SURT prefix), in index
         order, from the first line at or after ``start`` (a cursor: ``urlkey timestamp``)."""
-        return iter_sorted(self.index_path, key_prefix, start)
+        return iter_prefix(self.index_path, key_prefix, start)
 
     # -- archive files ----------------------------------------------------------
 
@@ -111,27 +111,6 @@ class Collection:
             return read_record_at(path, offset, length, parse_http=parse_http)
         except (ValueError, OSError) as exc:
             raise ReplayError(502, f"unreadable record: {exc}") from None
-
-
-def iter_sorted(
-    index_path: str | os.PathLike[str], prefix: str, start: str = ""
-) -> Iterator[IndexEntry]:
-    """Lines of a sorted CDXJ file starting with ``prefix``, from the first line that is
-    ``>= max(prefix, start)`` (binary search with seeks, then a forward read)."""
-    from archive.index import _first_at_or_after  # the index's own bisection
-
-    bprefix = prefix.encode("utf-8")
-    target = max(bprefix, start.encode("utf-8"))
-    with open(index_path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        fh.seek(_first_at_or_after(fh, size, target))
-        for line in fh:
-            if not line.startswith(bprefix):
-                return
-            try:
-                yield IndexEntry.from_line(line)
-            except ValueError:  # a damaged line: skip it, keep listing
-                continue
 
 
 def key_prefix_for(url_prefix: str) -> str:
