@@ -131,10 +131,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     out = Path(args.out)
+    collection = out / "collections" / args.collection
     print("\nNext, try:")
-    print(f"  warcloom check {out}/collections/{args.collection}/archive/*.warc.gz")
-    print(f"  warcloom index {out}/collections/{args.collection}/archive | head")
-    print(f"  warcio index {out}/collections/{args.collection}/archive/*.warc.gz")
+    print(f"  warcloom replay {out}                      # browse it on http://127.0.0.1:8080/")
+    print(f"  warcloom export {collection} --format jsonl --out - --lang zh-Hant | head -c 600")
+    print(f"  warcloom check {collection}/archive")
+    print(f"  warcloom wacz {collection} -o demo.wacz")
     return 0 if stats.get("finish_reason") == "finished" else 1
 
 
