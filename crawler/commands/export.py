@@ -94,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
             progress={"auto": None, "on": True, "off": False}[args.progress],
         )
         summary = export(args.inputs, args.out, options)
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): crawler.cli ends quietly
     except (ValueError, OSError) as exc:
         print(f"warcloom export: {exc}", file=sys.stderr)
         return 2
