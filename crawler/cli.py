@@ -1,241 +1,31 @@
-"""The ``warcloom`` command: thin subcommands over the crawler and the archive library."""
+"""The ``warcloom`` command: thin subcommands over the crawler and the archive library.
+
+Each module of :mod:`crawler.commands` registers one or more subcommands.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import Any
 
 from crawler import commands
 
-__all__ = ["main"]
-
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
-
-
-def _crawl_settings(args: argparse.Namespace) -> Any:
-    from scrapy.settings import Settings
-
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    out = Path(args.out)
-    values: dict[str, Any] = {
-        "WARCLOOM_OUT": str(out),
-        "WARCLOOM_COLLECTION": args.collection,
-        "WARCLOOM_FOLLOW": args.follow,
-        "WARCLOOM_ALLOW_PRIVATE": args.allow_private,
-        "WARCLOOM_INCLUDE": args.include,
-        "WARCLOOM_EXCLUDE": args.exclude,
-        "WARCLOOM_FRONTIER": str(out / "state" / f"{args.collection}.frontier.sqlite"),
-        "LOG_LEVEL": "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING",
-    }
-    if args.contact:
-        values["WARCLOOM_CONTACT_URL"] = args.contact
-        values["USER_AGENT"] = f"warcloom/0.1 (+{args.contact})"
-    if getattr(args, "from_archive", None):
-        values["WARCLOOM_FROM_ARCHIVE"] = args.from_archive
-        if args.archive_timestamp:
-            values["WARCLOOM_ARCHIVE_TIMESTAMP"] = args.archive_timestamp
-    settings.setdict(values, priority="cmdline")
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"warcloom: -s expects NAME=VALUE, got {item!r}")
-        settings.set(name, value, priority="cmdline")
-    return settings
-
-
-def _run_crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
-    """Run the articles spider to the end; returns its stats."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.config import WarcloomConfig
-    from crawler.spiders.articles import ArticlesSpider
-
-    WarcloomConfig.from_settings(settings)  # fail on bad settings before anything starts
-    frontier = Path(settings.get("WARCLOOM_FRONTIER"))
-    frontier.parent.mkdir(parents=True, exist_ok=True)
-    finished_marker = frontier.with_suffix(".finished")
-    if finished_marker.exists():  # the last crawl ended: start afresh, not "all seen"
-        for path in frontier.parent.glob(frontier.name + "*"):
-            path.unlink()
-        finished_marker.unlink()
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(ArticlesSpider)
-    process.crawl(crawler, **{k: v for k, v in spider_args.items() if v})
-    process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    if stats.get("finish_reason") == "finished":
-        finished_marker.touch()
-    return stats
-
-
-def _spider_args(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "seeds": ",".join(args.urls),
-        "seeds_file": args.seeds_file,
-        "sitemap": ",".join(args.sitemap),
-        "feed": ",".join(args.feed),
-        "depth": args.depth,
-        "domains": ",".join(args.domains),
-    }
-
-
-def _print_result(stats: dict[str, Any], settings: Any) -> None:
-    from crawler.config import WarcloomConfig
-    from crawler.progress import format_summary
-
-    config = WarcloomConfig.from_settings(settings)
-    print(format_summary(stats))
-    print(f"WARC files: {config.archive_dir}")
-    print(f"CDXJ index: {config.index_path}")
-    print(f"finish reason: {stats.get('finish_reason', 'unknown')}")
-
-
-def _write_stats(stats: dict[str, Any], path: str | None) -> None:
-    if path:
-        Path(path).write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
-
-
-def cmd_crawl(args: argparse.Namespace) -> int:
-    if not (args.urls or args.seeds_file or args.sitemap or args.feed):
-        raise SystemExit("warcloom crawl: give seed URLs, --seeds-file, --sitemap or --feed")
-    settings = _crawl_settings(args)
-    stats = _run_crawl(settings, _spider_args(args))
-    _write_stats(stats, args.stats_json)
-    _print_result(stats, settings)
-    return 0 if stats.get("finish_reason") == "finished" else 1
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    from crawler.sample_site import SampleSite
-
-    with SampleSite() as site:
-        args.urls = [site.url(site.manifest.seed_path)]
-        # A local site: be quick rather than polite (the defaults are 1 s and 1 per host).
-        args.set = [
-            "DOWNLOAD_DELAY=0",
-            "AUTOTHROTTLE_ENABLED=False",
-            "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-            "DOWNLOAD_TIMEOUT=5",
-            *args.set,
-        ]
-        print(f"Serving the sample news site on {site.base_url}; crawling {args.urls[0]}")
-        settings = _crawl_settings(args)
-        stats = _run_crawl(settings, _spider_args(args))
-    _write_stats(stats, args.stats_json)
-    _print_result(stats, settings)
-    out = Path(args.out)
-    collection = out / "collections" / args.collection
-    print("\nNext, try:")
-    print(f"  warcloom replay {out}                      # browse it on http://127.0.0.1:8080/")
-    print(f"  warcloom export {collection} --format jsonl --out - --lang zh-Hant | head -c 600")
-    print(f"  warcloom check {collection}/archive")
-    print(f"  warcloom wacz {collection} -o demo.wacz")
-    return 0 if stats.get("finish_reason") == "finished" else 1
-
-
-def _warc_paths(inputs: Sequence[str]) -> list[Path]:
-    paths: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir():
-            paths.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz"))
-                )
-            )
-        elif path.exists():
-            paths.append(path)
-        else:
-            raise SystemExit(f"warcloom: no such file or directory: {item}")
-    return paths
-
-
-def cmd_index(args: argparse.Namespace) -> int:
-    from archive.index import index_files, write_index
-
-    lines = index_files(_warc_paths(args.inputs))
-    if args.output:
-        write_index(lines, Path(args.output))
-    else:
-        sys.stdout.writelines(line + "\n" for line in lines)
-    return 0
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    from archive.check import check_file
-
-    damaged = 0
-    for path in _warc_paths(args.inputs):
-        report = check_file(path)
-        status = "ok" if report.ok else "DAMAGED"
-        print(f"{status}  {path}  records={report.records}  errors={len(report.errors)}")
-        for error in report.errors:
-            print(f"    {json.dumps(error if isinstance(error, dict) else str(error))}")
-        damaged += not report.ok
-    return 1 if damaged else 0
-
-
-def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
-    parser.add_argument("--out", default=out, help=f"output directory (default: {out})")
-    parser.add_argument("--collection", default="default", help="collection name")
-    parser.add_argument("--follow", choices=("related", "content", "all"), default="related")
-    parser.add_argument("--depth", type=int, default=0, help="max hops from a seed (0: no limit)")
-    parser.add_argument("--domains", nargs="*", default=[], help="allowed hosts (default: seeds')")
-    parser.add_argument("--include", action="append", default=[], help="URL regex to keep")
-    parser.add_argument("--exclude", action="append", default=[], help="URL regex to drop")
-    parser.add_argument("--allow-private", action="store_true", help="allow private addresses")
-    parser.add_argument("--contact", help="contact URL put in the User-Agent")
-    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
-    parser.add_argument("--stats-json", metavar="PATH", help="write the final crawl stats here")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
+__all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="warcloom", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="warcloom",
+        description="Archival crawler: crawl news sites into WARC with clean text and "
+        "language tags, then replay, export and package the archive.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
-
-    crawl = sub.add_parser("crawl", help="crawl seeds into a WARC collection")
-    crawl.add_argument("urls", nargs="*", help="seed URLs")
-    crawl.add_argument("--seeds-file", help="file with one seed URL per line")
-    crawl.add_argument("--sitemap", action="append", default=[], help="sitemap.xml URL")
-    crawl.add_argument("--feed", action="append", default=[], help="RSS/Atom feed URL")
-    crawl.add_argument(
-        "--from-archive",
-        metavar="PATH",
-        help="replay from this collection (or output directory) instead of the network",
-    )
-    crawl.add_argument(
-        "--archive-timestamp",
-        metavar="YYYYMMDDhhmmss",
-        help="with --from-archive: use the captures nearest to this time",
-    )
-    _add_crawl_options(crawl, out="warcloom-data")
-    crawl.set_defaults(func=cmd_crawl)
-
-    demo = sub.add_parser("demo", help="serve the bundled sample site and crawl it")
-    _add_crawl_options(demo, out="warcloom-demo")
-    demo.set_defaults(func=cmd_demo, seeds_file=None, sitemap=[], feed=[])
-
-    index = sub.add_parser("index", help="write a sorted CDXJ index of WARC/ARC files")
-    index.add_argument("inputs", nargs="+", help="WARC/ARC files or directories")
-    index.add_argument("-o", "--output", help="output file (default: stdout)")
-    index.set_defaults(func=cmd_index)
-
-    check = sub.add_parser("check", help="verify WARC structure and digests")
-    check.add_argument("inputs", nargs="+", help="WARC/ARC files or directories")
-    check.set_defaults(func=cmd_check)
-
-    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+    modules = pkgutil.iter_modules(commands.__path__)
+    for module in sorted(modules, key=lambda m: (m.name != "crawl", m.name)):  # crawl first
         importlib.import_module(f"{commands.__name__}.{module.name}").register(sub)
     return parser
 
