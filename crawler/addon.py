@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from scrapy.settings import BaseSettings
+from importlib.metadata import version
+
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from crawler import wire
 from crawler.archive_source import ArchiveReplayAddon
@@ -37,6 +39,10 @@ class WarcloomAddon:
         settings.set_in_component_priority_dict("ITEM_PIPELINES", WarcMetadataPipeline, 300)
         settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)
         settings.set_in_component_priority_dict("EXTENSIONS", ProgressExtension, 500)
+        contact = settings.get("WARCLOOM_CONTACT_URL")
+        if contact and (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["addon"]:
+            # a clear User-Agent with a contact URL, unless the project set its own
+            settings.set("USER_AGENT", f"warcloom/{version('warcloom')} (+{contact})", "addon")
         # a short body is archived (flagged WARC-Truncated) rather than dropped
         settings.set("DOWNLOAD_FAIL_ON_DATALOSS", False, "addon")
         if wire.AVAILABLE:

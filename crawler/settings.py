@@ -32,7 +32,7 @@ RETRY_TIMES = 1
 WARCLOOM_OUT = "warcloom-data"
 WARCLOOM_COLLECTION = "default"
 WARCLOOM_CONTACT_URL = "https://github.com/warcloom/warcloom"
-USER_AGENT = "warcloom/0.1 (+https://github.com/warcloom/warcloom)"
+# USER_AGENT: "warcloom/<version> (+<WARCLOOM_CONTACT_URL>)", set by the add-on
 
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,7 @@ from archive.records import sha1_digest
 from crawler.sample_site import SampleSite
 
 COLLECTION = "news"
+CONTACT = "https://example.org/archive-team"
 
 
 @dataclass
@@ -42,6 +44,8 @@ def crawl(tmp_path_factory: pytest.TempPathFactory):
             str(out),
             "--collection",
             COLLECTION,
+            "--contact",
+            CONTACT,
             "--stats-json",
             str(stats_path),
             *FAST,
@@ -159,6 +163,8 @@ def test_request_records_are_linked_and_complete(crawl: CrawlRun) -> None:
         assert head == b""
         names = [name.lower() for name, _ in request.http_headers]
         assert {"host", "user-agent", "accept-encoding"} <= set(names)
+        user_agent = dict(request.http_headers)["User-Agent"]
+        assert user_agent == f"warcloom/{version('warcloom')} (+{CONTACT})"
 
 
 def test_related_titles_are_links_not_text_and_paragraphs_are_all_there(crawl: CrawlRun) -> None:

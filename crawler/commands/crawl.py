@@ -67,7 +67,6 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
     }
     if args.contact:
         values["WARCLOOM_CONTACT_URL"] = args.contact
-        values["USER_AGENT"] = f"warcloom/0.1 (+{args.contact})"
     if getattr(args, "from_archive", None):
         values["WARCLOOM_FROM_ARCHIVE"] = args.from_archive
         if args.archive_timestamp:
