@@ -1,0 +1,57 @@
+"""``warcloom index`` and ``warcloom check`` through ``main([...])`` on real WARC files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from warc_fixtures import corrupted_copy, sample_captures, truncated_copy, warc_name, write_warc
+
+from crawler.cli import main
+
+
+@pytest.fixture
+def good(tmp_path: Path) -> Path:
+    path = tmp_path / "good" / warc_name(1)
+    path.parent.mkdir()
+    write_warc(path, sample_captures())
+    return path
+
+
+def test_check_reports_ok_and_exits_zero(good: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"ok  {good}") and "errors=0" in out
+
+
+def test_check_reports_damage_with_offset_and_exits_one(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    damaged, offset = corrupted_copy(good, tmp_path / "damaged.warc.gz", record_index=3)
+    cut = truncated_copy(good, tmp_path / "cut.warc.gz", cut=40)
+    assert main(["check", str(damaged), str(cut), str(good)]) == 1
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert any(line.startswith(f"DAMAGED  {damaged}") for line in lines)
+    assert any(line.startswith(f"DAMAGED  {cut}") for line in lines)
+    assert any(line.startswith(f"ok  {good}") for line in lines)
+    assert str(offset) in out  # the damaged member's offset is named
+
+
+def test_index_prints_sorted_cdxj_and_writes_a_file(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    assert main(["index", str(good.parent)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines and lines == sorted(lines)
+    first = json.loads(lines[0].split(" ", 2)[2])
+    assert {"url", "mime", "digest", "offset", "length", "filename"} <= set(first)
+    output = tmp_path / "out.cdxj"
+    assert main(["index", str(good), "-o", str(output)]) == 0
+    assert output.read_text().splitlines() == lines
+
+
+def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="no such file"):
+        main(["check", str(tmp_path / "nope.warc.gz")])
