@@ -6,23 +6,35 @@ This is the CPU-bound part of a crawl; it runs in worker processes (see
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import trafilatura
-from lxml import html as lxml_html
-from w3lib.encoding import html_to_unicode
-
-from archive.languages import LanguageTags, tag_languages
-from archive.links import Link, LinkRules, extract_links
+if TYPE_CHECKING:
+    from archive.languages import LanguageTags
+    from archive.links import Link, LinkRules
 
 __all__ = ["ExtractionOptions", "PageAnalysis", "analyse_html", "extractor_info"]
 
 logger = logging.getLogger(__name__)
 
-_TRAFILATURA_VERSION = version("trafilatura")
+# trafilatura, lxml, langdetect and the link typing are imported by analyse_html, not here:
+# the options and the result types travel to processes (export workers reading text from
+# the archive's own records) that never analyse a page and should not pay those imports.
+
+
+@functools.cache
+def _trafilatura_version() -> str:
+    from importlib.metadata import version
+
+    return version("trafilatura")
+
+
+def _default_link_rules() -> LinkRules:
+    from archive.links import LinkRules
+
+    return LinkRules()
 
 
 @dataclass(frozen=True)
@@ -35,7 +47,7 @@ class ExtractionOptions:
     include_tables: bool = True
     fast: bool = False
     with_text: bool = True
-    link_rules: LinkRules = field(default_factory=LinkRules)
+    link_rules: LinkRules = field(default_factory=_default_link_rules)
 
     def trafilatura_kwargs(self) -> dict[str, Any]:
         return {
@@ -51,7 +63,7 @@ def extractor_info(options: ExtractionOptions) -> dict[str, Any]:
     """Name, version and options of the extractor, as stored in metadata records."""
     return {
         "name": "trafilatura",
-        "version": _TRAFILATURA_VERSION,
+        "version": _trafilatura_version(),
         "options": options.trafilatura_kwargs(),
     }
 
@@ -112,6 +124,8 @@ def _declared_languages(tree: Any, content_language: str | None) -> dict[str, st
 
 
 def _parse(text: str) -> Any:
+    from lxml import html as lxml_html
+
     try:
         return lxml_html.document_fromstring(text)
     except ValueError:
@@ -132,6 +146,12 @@ def analyse_html(
     The charset comes from the Content-Type header, a BOM, ``<meta>`` or detection
     (w3lib, as Scrapy does). Never raises on bad input: failures land in ``error``.
     """
+    import trafilatura
+    from w3lib.encoding import html_to_unicode
+
+    from archive.languages import tag_languages
+    from archive.links import extract_links
+
     options = options or ExtractionOptions()
     charset, text = html_to_unicode(content_type, body)
     text = text.replace("\x00", "")

@@ -18,10 +18,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from langdetect.detector import Detector
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-from langdetect.lang_detect_exception import LangDetectException
+from langdetect.lang_detect_exception import ErrorCode, LangDetectException
+from langdetect.utils.ngram import NGram
 
 __all__ = ["LanguageShare", "LanguageTags", "ParagraphLanguage", "tag_languages"]
 
@@ -250,9 +252,116 @@ def _hanzi_sets() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(trad - simp), frozenset(simp - trad)
 
 
+class _Detector(Detector):
+    """langdetect's ``Detector`` with the same results, bit for bit, in less time.
+
+    The same arithmetic in the same order and the same calls on the seeded random generator;
+    only the interpreter overhead goes: per-character loops become regular expressions, the
+    n-gram buffer and the character normalisation are inlined (normalisation memoised per
+    character), and the probability updates run as list comprehensions over local names.
+    ``tests/test_languages.py`` checks the results against the stock class.
+    """
+
+    _SPACES = re.compile(" {2,}")
+    _AZ = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z' (the six ASCII signs between too)
+    _ABOVE_U0300 = re.compile("[^\x00-\u02ff]")
+    _NORMALISED: ClassVar[dict[str, str]] = {}  # NGram.normalize per character
+    _ARRAYS: ClassVar[dict[str, Any]] = {}  # the profile's vector per n-gram, as numpy arrays
+
+    def append(self, text: str) -> None:
+        text = self.URL_RE.sub(" ", text)
+        text = self.MAIL_RE.sub(" ", text)
+        text = NGram.normalize_vi(text)
+        # the stock loop keeps a space only after a non-space (the first character always)
+        self.text += self._SPACES.sub(" ", text[: self.max_text_length])
+
+    def cleaning_text(self) -> None:
+        # langdetect compares a block number with a block name here, so every character from
+        # U+0300 up counts as non-Latin: counted the same way
+        latin = len(self._AZ.findall(self.text))
+        non_latin = len(self._ABOVE_U0300.findall(self.text))
+        if latin * 2 < non_latin:
+            self.text = self._AZ.sub("", self.text)
+
+    def _extract_ngrams(self) -> list[str]:
+        known = self.word_lang_prob_map
+        memo = self._NORMALISED
+        result: list[str] = []
+        append = result.append
+        grams = " "
+        capital = False
+        for ch in self.text:
+            norm = memo.get(ch)
+            if norm is None:
+                norm = memo[ch] = NGram.normalize(ch)
+            last = grams[-1]
+            if last == " ":
+                grams = " "
+                capital = False
+                if norm == " ":
+                    continue
+            elif len(grams) >= 3:
+                grams = grams[1:]
+            grams += norm
+            if norm.isupper():
+                if last.isupper():
+                    capital = True
+            else:
+                capital = False
+            if capital:
+                continue
+            if norm != " " and norm in known:
+                append(norm)
+            if len(grams) >= 2:
+                w = grams[-2:]
+                if w in known:
+                    append(w)
+                if len(grams) >= 3 and grams in known:
+                    append(grams)
+        return result
+
+    def _detect_block(self) -> None:
+        import numpy as np
+
+        self.cleaning_text()
+        ngrams = self._extract_ngrams()
+        if not ngrams:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        arrays = self._ARRAYS
+        known = self.word_lang_prob_map
+        vectors = []
+        for w in ngrams:
+            vector = arrays.get(w)
+            if vector is None:
+                vector = arrays[w] = np.array(known[w], dtype=np.float64)
+            vectors.append(vector)
+        n_trial = self.n_trial
+        langprob = [0.0] * len(self.langlist)
+        rnd = self.random
+        rnd.seed(self.seed)
+        choice = rnd.choice
+        limit, threshold, base = self.ITERATION_LIMIT, self.CONV_THRESHOLD, self.BASE_FREQ
+        for _ in range(n_trial):
+            prob = np.array(self._init_probability(), dtype=np.float64)
+            alpha = self.alpha + rnd.gauss(0.0, 1.0) * self.ALPHA_WIDTH
+            weight = alpha / base
+            i = 0
+            while True:
+                # element by element: prob[k] * (weight + vector[k]), as langdetect's loop
+                prob *= weight + choice(vectors)
+                if i % 5 == 0:
+                    # langdetect's sum is left to right (numpy's is pairwise): sum a list
+                    prob /= sum(prob.tolist())
+                    if prob.max() > threshold or i >= limit:
+                        break
+                i += 1
+            langprob = [a + p / n_trial for a, p in zip(langprob, prob.tolist(), strict=True)]
+        self.langprob = langprob
+
+
 def _detect(text: str) -> list[tuple[str, float]]:
     """langdetect probabilities, most first; empty when it cannot tell."""
-    detector = _detector_factory().create()
+    detector = _Detector(_detector_factory())
     detector.append(text)
     try:
         return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]

@@ -10,14 +10,19 @@ between worker processes and the exporting process.
 from __future__ import annotations
 
 import contextlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:  # trafilatura is imported only where pages are analysed
     from archive.extraction import ExtractionOptions, PageAnalysis
 
-__all__ = ["Document", "Rank", "parse_warc_datetime"]
+__all__ = ["Document", "LinksWanted", "Rank", "parse_metadata", "parse_warc_datetime"]
+
+#: Which links of a metadata record a scan parses: every one (for ``--links``), the
+#: related-reading ones (the ``related_links`` column), or none.
+LinksWanted = Literal["all", "related", "none"]
 
 #: Which of two sources about one response is newer: (WARC-Date, task index, position).
 Rank = tuple[datetime, int, int]
@@ -123,6 +128,69 @@ class Document:
             "extractor_version": self.extractor_version or None,
             "related_links": self.related_links,
         }
+
+
+def parse_metadata(block: bytes, links: LinksWanted = "all") -> dict[str, Any]:
+    """A metadata block's fields, as :func:`archive.records.parse_warc_fields` reads them,
+    except that ``links`` (most of the block: every link of the page) holds only the links
+    asked for. Values that are not JSON are kept as text."""
+    fields: dict[str, Any] = {}
+    for line in block.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if not sep:
+            continue
+        name, value = name.strip(), value.strip()
+        if name == "links" and links != "all":
+            fields[name] = [] if links == "none" else _related_links(value)
+            continue
+        try:
+            fields[name] = json.loads(value)
+        except ValueError:
+            fields[name] = value
+    return fields
+
+
+_LINK_START = '{"url": '
+_RELATED = '"region": "related"'
+
+
+def _related_links(value: str) -> Any:
+    """The ``region: related`` items of a ``links`` value, without parsing the others.
+
+    ``archive.records.warc_fields`` writes each link as ``{"url": ..., "region": ...,
+    "text": ...}`` with ``", "``/``": "`` separators. Outside a JSON string a ``"`` is never
+    escaped and inside one it always is, so in that layout ``"region": "related"`` occurs
+    only as the member of a related link, and the nearest ``{"url": `` before it starts that
+    link. Only those items are decoded. Anything else (another layout, bad JSON, an item
+    that is not what the match said) is parsed whole, as before, and filtered.
+    """
+    if value.startswith("[" + _LINK_START):
+        decode = _DECODER.raw_decode
+        found = []
+        pos = 0
+        try:
+            while (hit := value.find(_RELATED, pos)) >= 0:
+                start = value.rfind(_LINK_START, pos, hit)
+                if start < 0:
+                    raise ValueError("no link start")
+                item, end = decode(value, start)
+                if end <= hit or not isinstance(item, dict) or item.get("region") != "related":
+                    raise ValueError("not a related link")
+                found.append(item)
+                pos = end
+            return found
+        except ValueError:
+            pass
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(parsed, list):
+        return parsed
+    return [x for x in parsed if isinstance(x, dict) and x.get("region") == "related"]
+
+
+_DECODER = json.JSONDecoder()
 
 
 def apply_metadata(doc: Document, fields: dict[str, Any], rank: Rank) -> None:

@@ -29,11 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from archive.extraction import ExtractionOptions
-from archive.index import ARCHIVE_EXTENSIONS, INDEX_NAME, collection_files
 from archive.reader import ReadError
 
 from ._dedup import DEFAULT_THRESHOLD, Deduplicator, DedupMode, minhash_values, text_hash
-from ._documents import Document, apply_conversion, apply_metadata
+from ._documents import Document, LinksWanted, apply_conversion, apply_metadata
 from ._filters import FILTER_RULES, Filters
 from ._parallel import run_tasks
 from ._scan import Part, ScanMode, ScanResult, ScanTask, ShardReader
@@ -157,6 +156,10 @@ def _is_collection(path: Path) -> bool:
 
 def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[InputFile]:
     """Collections (``.../collections/NAME``), directories and files, in a stable order."""
+    # here, not at the top: archive.index imports cdxj-indexer (~0.1 s), which a worker
+    # process that imports this package to run a scan does not need
+    from archive.index import ARCHIVE_EXTENSIONS, INDEX_NAME, collection_files
+
     files: list[InputFile] = []
     seen: set[Path] = set()
     for item in inputs:
@@ -212,6 +215,7 @@ def plan_tasks(
     shard_dir: str | None,
     range_size: int = DEFAULT_RANGE_SIZE,
     since: Any = None,
+    links: LinksWanted = "all",
 ) -> list[ScanTask]:
     """One task per file; large gzip files of a collection are cut at indexed offsets."""
     tasks: list[ScanTask] = []
@@ -240,6 +244,7 @@ def plan_tasks(
                     fingerprint=fingerprint,  # type: ignore[arg-type]
                     since=since,
                     shard_dir=shard_dir,
+                    links=links,
                 )
             )
     return tasks
@@ -305,6 +310,7 @@ class DocumentStream:
         since: Any = None,
         progress: bool | None = None,
         keep_empty: bool = False,
+        links: LinksWanted = "all",
     ) -> None:
         self.keep_empty = keep_empty
         self.summary = ExportSummary(files=len(files), dedup="none")
@@ -320,6 +326,7 @@ class DocumentStream:
             shard_dir=shard_dir,
             range_size=range_size,
             since=since,
+            links=links,
         )
         self.summary.tasks = len(tasks)
         bar = _Progress(sum((t.end or t.size) - t.start for t in tasks), progress)
@@ -430,6 +437,7 @@ def export(
             dask_address=options.dask_address,
             range_size=options.range_size,
             progress=options.progress,
+            links="all" if links is not None else "related",
         ) as stream:
             summary = stream.summary
             summary.dedup = options.dedup

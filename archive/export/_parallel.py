@@ -58,8 +58,7 @@ def _run_inline(tasks: Sequence[ScanTask], on_done: OnDone | None) -> list[ScanR
 
 def _run_pool(tasks: Sequence[ScanTask], workers: int, on_done: OnDone | None) -> list[ScanResult]:
     results: dict[int, ScanResult] = {}
-    # spawn: workers start clean (no inherited threads or locks), as crawler.pool does
-    context = multiprocessing.get_context("spawn")
+    context = _pool_context()
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
         futures = {pool.submit(run_scan, task): task.index for task in tasks}
         for future in as_completed(futures):
@@ -68,6 +67,42 @@ def _run_pool(tasks: Sequence[ScanTask], workers: int, on_done: OnDone | None) -
             if on_done is not None:
                 on_done(result)
     return [results[task.index] for task in tasks]
+
+
+def _single_threaded() -> bool:
+    """True when this process runs exactly one thread, counted by the kernel.
+
+    ``threading.active_count()`` misses threads started by C libraries (Arrow's pools,
+    BLAS, a Dask client's event loop); ``/proc/self/task`` lists them all.
+    """
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: cannot tell
+        return False
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """``fork`` when it is safe, else ``forkserver`` (or ``spawn`` where there is none).
+
+    Forking copies only the calling thread; what makes it unsafe is another thread that
+    holds a lock (of the allocator, of logging, of an I/O buffer) at that moment, which the
+    child then inherits locked forever. With no other thread in the process there is no such
+    lock, so a forked worker starts in milliseconds with the modules already imported, where
+    a spawned one starts an interpreter and imports them again (~0.5 s each).
+    ProcessPoolExecutor forks every worker before it starts its own management thread.
+
+    With other threads running (a crawl's reactor threads, a Dask client, Arrow's pools once
+    pyarrow is imported), workers come from a fork server instead: a clean single-threaded
+    process, started once per process with the scan module preloaded, that forks them.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and _single_threaded():
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", __name__.rsplit(".", 1)[0] + "._scan"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def _run_dask(tasks: Sequence[ScanTask], address: str, on_done: OnDone | None) -> list[ScanResult]:

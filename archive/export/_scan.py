@@ -30,16 +30,17 @@ from typing import Any, Literal
 
 from archive.extraction import ExtractionOptions
 from archive.reader import GZIP_MAGIC, ReadError, RecordRef, iter_records, read_record_at
-from archive.records import parse_warc_fields
 
 from ._dedup import minhash_values, text_hash
 from ._documents import (
     LOWEST_DATE,
     Document,
+    LinksWanted,
     Rank,
     apply_analysis,
     apply_conversion,
     apply_metadata,
+    parse_metadata,
     parse_warc_datetime,
     split_conversion,
 )
@@ -74,6 +75,7 @@ class ScanTask:
     fingerprint: Fingerprint = "exact"
     since: datetime | None = None  # extract mode: only responses captured at or after
     shard_dir: str | None = None
+    links: LinksWanted = "all"  # which links of the archive's metadata records to parse
 
 
 @dataclass
@@ -276,7 +278,7 @@ class _Scanner:
         block = ref.record.content_stream().read()
         entry = self.pending.get(refers_to)
         if kind == "metadata":
-            fields = parse_warc_fields(block)
+            fields = parse_metadata(block, self.task.links)
             if entry is not None:
                 if entry.doc.meta_rank is None or rank > entry.doc.meta_rank:
                     apply_metadata(entry.doc, fields, rank)

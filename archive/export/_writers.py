@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
@@ -153,17 +154,48 @@ class JsonlWriter:
 # -- Parquet ---------------------------------------------------------------------------------
 
 
+class _LazyParquet:
+    """A ``pq.ParquetWriter`` on an open file, made (and pyarrow imported) at first use.
+
+    Importing pyarrow starts threads; an export opens its output before its worker pool,
+    and a process with no other thread can fork its workers (see ``_parallel``).
+    """
+
+    def __init__(self, fh: IO[bytes], schema: Callable[[], Any]) -> None:
+        self.fh = fh
+        self._schema = schema
+        self._writer: Any = None
+
+    def write_rows(self, rows: list[dict[str, Any]]) -> None:
+        import pyarrow as pa
+
+        writer = self._open()
+        writer.write_table(pa.Table.from_pylist(rows, schema=writer.schema))
+
+    def _open(self) -> Any:
+        if self._writer is None:
+            import pyarrow.parquet as pq
+
+            self._writer = pq.ParquetWriter(self.fh, self._schema(), compression="zstd")
+        return self._writer
+
+    def close(self) -> None:
+        self._open().close()
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()
+
+
 class ParquetWriter:
     """Row groups of up to 1,000 documents (or 64 MB of text): memory stays bounded."""
 
     def __init__(self, out: str) -> None:
-        import pyarrow.parquet as pq
-
         if out == STDOUT:
             raise ValueError("parquet output cannot go to stdout: give a file with --out")
-        self.schema = export_schema()
         self._file = _AtomicFile(out, "wb")
-        self._writer = pq.ParquetWriter(self._file.fh, self.schema, compression="zstd")
+        self._writer = _LazyParquet(self._file.fh, export_schema)
         self._rows: list[dict[str, Any]] = []
         self._bytes = 0
 
@@ -174,10 +206,8 @@ class ParquetWriter:
             self._flush()
 
     def _flush(self) -> None:
-        import pyarrow as pa
-
         if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._writer.write_rows(self._rows)
             self._rows, self._bytes = [], 0
 
     def close(self) -> None:
@@ -186,8 +216,7 @@ class ParquetWriter:
         self._file.commit()
 
     def abort(self) -> None:
-        with contextlib.suppress(Exception):
-            self._writer.close()
+        self._writer.abort()
         self._file.discard()
 
 
@@ -321,10 +350,7 @@ class LinkWriter:
         self._file = _AtomicFile(out, "wb" if self.parquet else "w")
         self.count = 0
         if self.parquet:
-            import pyarrow.parquet as pq
-
-            self.schema = link_schema()
-            self._writer = pq.ParquetWriter(self._file.fh, self.schema, compression="zstd")
+            self._writer = _LazyParquet(self._file.fh, link_schema)
             self._rows: list[dict[str, Any]] = []
         else:
             self._csv = csv.writer(self._file.fh)
@@ -350,10 +376,8 @@ class LinkWriter:
             self._flush()
 
     def _flush(self) -> None:
-        import pyarrow as pa
-
         if self._rows:
-            self._writer.write_table(pa.Table.from_pylist(self._rows, schema=self.schema))
+            self._writer.write_rows(self._rows)
             self._rows = []
 
     def close(self) -> None:
@@ -364,6 +388,5 @@ class LinkWriter:
 
     def abort(self) -> None:
         if self.parquet:
-            with contextlib.suppress(Exception):
-                self._writer.close()
+            self._writer.abort()
         self._file.discard()
