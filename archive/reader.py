@@ -17,6 +17,13 @@ long-running archive needs around it:
 
 A file compressed as one gzip stream holding many records is read too, but its records share
 one member, so they cannot be fetched by offset: they come with ``addressable=False``.
+
+Healthy gzip members take a fast path with the same results: the file is read in large
+windows, a member is inflated in memory (zlib checks its CRC and length), and its one record
+is parsed by warcio's record loader straight from the inflated bytes. Whatever that path does
+not find exactly as expected (no gzip header, a zlib error, a member cut off by the end of the
+file or larger than 4 MiB inflated, a record that is short, invalid or not alone in its
+member, pending damage to report) goes to the careful path above, from the same offset.
 """
 
 from __future__ import annotations
@@ -28,10 +35,13 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, BinaryIO
+from io import BytesIO
+from typing import IO, Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.recordloader import ArcWarcRecord
+from warcio.limitreader import LimitReader
+from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
 __all__ = ["ReadError", "RecordRef", "iter_records", "read_record_at"]
 
@@ -42,6 +52,9 @@ _CHUNK = 1 << 16
 _SPOOL_MAX = 1 << 20
 _SCAN_CHUNK = 1 << 20
 _SCAN_OVERLAP = 8192
+_WINDOW = 4 << 20  # bytes of a gzip file read at once by the fast path
+_FAST_FIRST = 8192  # its first read of a member (most members are smaller)
+_FAST_MAX = 4 << 20  # a member that inflates to more is left to the spooled path
 
 # A line that starts a WARC record, or an ARC v1 record (url ip date mime length).
 _WARC_LINE = re.compile(rb"(?:^|\n)(WARC/[01]\.\d+\r?\n)")
@@ -219,7 +232,18 @@ def _iter_gzip(
     damage: _Damaged | None = None  # reported once the next good member is found
     fmt_hint: str | None = None  # members after the first do not show the file's format
 
+    window = _Window(fh, size)
+    loader = _fast_loader()
+
     while pos < size:
+        if damage is None:
+            ref = _fast_member(window, pos, path, parse_http, fmt_hint, loader)
+            if ref is not None:
+                fmt_hint = ref.format
+                yield ref
+                pos += ref.length
+                continue
+
         fh.seek(pos)
         if fh.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
             damage = damage or _Damaged(pos, "data that is not a gzip member")
@@ -272,6 +296,163 @@ def _iter_gzip(
 
     if damage is not None:
         _report_skip(reporter, damage, None)
+
+
+class _Window:
+    """Large reads of a file, served as memoryviews of the bytes at any offset."""
+
+    def __init__(self, fh: BinaryIO, size: int) -> None:
+        self.fh = fh
+        self.size = size
+        self.start = 0
+        self.data = b""
+
+    def view(self, pos: int, want: int) -> memoryview:
+        """Up to ``want`` bytes at ``pos`` (fewer at the end of the file)."""
+        end = self.start + len(self.data)
+        if pos < self.start or (pos + want > end and end < self.size):
+            self.fh.seek(pos)
+            self.data = self.fh.read(max(want, _WINDOW))
+            self.start = pos
+        offset = pos - self.start
+        return memoryview(self.data)[offset : offset + want]
+
+
+def _fast_member(
+    window: _Window,
+    pos: int,
+    path: str,
+    parse_http: bool,
+    fmt_hint: str | None,
+    loader: ArcWarcRecordLoader,
+) -> RecordRef | None:
+    """The record of the healthy one-record gzip member at ``pos``, or None for anything
+    else (left to the careful path, which reads and reports it as it always has)."""
+    if window.view(pos, len(GZIP_MAGIC)) != GZIP_MAGIC:
+        return None
+    dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    pieces = []
+    inflated = consumed = 0
+    want = _FAST_FIRST
+    try:
+        while not dec.eof:
+            chunk = window.view(pos + consumed, want)
+            if not chunk:
+                return None  # cut off by the end of the file
+            piece = dec.decompress(chunk)
+            pieces.append(piece)
+            inflated += len(piece)
+            if inflated > _FAST_MAX:
+                return None
+            consumed += len(chunk) - len(dec.unused_data)
+            want = _CHUNK
+    except zlib.error:
+        return None
+    member = b"".join(pieces)
+    # the careful path reads a member through warcio, which would inflate a member that
+    # is itself gzip data once more
+    if member[:2] == GZIP_MAGIC[:2]:
+        return None
+    stream = _Member(member)
+    fmt = _sniff_format(stream) or fmt_hint
+    try:
+        record = loader.parse_record_stream(stream, None, fmt, not parse_http, False)
+        _validate(record, pos)
+        rest = record.raw_stream.read()
+    except Exception:
+        return None
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        return None  # block cut short
+    if stream.read().strip():
+        return None  # more than one record, or junk, in the member
+    record.raw_stream = BytesIO(rest)
+    return RecordRef(
+        record=record,
+        path=path,
+        offset=pos,
+        length=consumed,
+        format="arc" if fmt == "arc" else "warc",
+    )
+
+
+class _Member(BytesIO):
+    """An inflated member, with its bytes at hand for :class:`_HeaderParser`."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.data = data
+
+
+class _HeaderParser(StatusAndHeadersParser):
+    """warcio's status-and-headers parser, reading a plain header block in one piece.
+
+    warcio reads headers line by line through Python-level readers; in an inflated member
+    the block is in memory, so it is found, decoded and split at once. Only a block that
+    parses the same way line by line is taken: UTF-8, ended by a CRLF CRLF within the
+    stream's limit, with no blank line, continuation line or empty status line before it.
+    Anything else goes to warcio's own line-by-line parse, from the same position.
+    """
+
+    def parse(self, stream: Any, full_statusline: Any = None) -> StatusAndHeaders:
+        if full_statusline is None:
+            limit = None
+            inner = stream
+            if isinstance(stream, LimitReader):
+                inner, limit = stream.stream, stream.limit
+            if isinstance(inner, _Member):
+                pos = inner.tell()
+                stop = len(inner.data) if limit is None else min(len(inner.data), pos + limit)
+                parsed = self._parse_block(inner.data, pos, stop)
+                if parsed is not None:
+                    headers, used = parsed
+                    inner.seek(pos + used)
+                    if limit is not None:
+                        stream.limit -= used
+                    return headers
+        return super().parse(stream, full_statusline)
+
+    def _parse_block(self, data: bytes, pos: int, stop: int) -> tuple[StatusAndHeaders, int] | None:
+        end = data.find(b"\r\n\r\n", pos, stop)
+        if end < 0:
+            return None
+        end += 4
+        try:
+            text = data[pos:end].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        lines = text.split("\n")[:-2]  # the last two: the blank line's "\r" and ""
+        status = lines[0].rstrip()
+        if not status:
+            return None
+        if self.verify:
+            protocol_status = self.split_prefix(status, self.statuslist)
+            if not protocol_status:
+                return None  # warcio raises, with its message
+        else:
+            protocol_status = status.split(" ", 1)
+        headers = []
+        for raw in lines[1:]:
+            line = raw.rstrip()
+            if not line or line[0] in " \t":
+                return None
+            name, sep, value = line.partition(":")
+            if sep:
+                headers.append((name.rstrip(" \t"), value.lstrip()))
+        rest = protocol_status[1].strip() if len(protocol_status) > 1 else ""
+        result = StatusAndHeaders(
+            statusline=rest, headers=headers, protocol=protocol_status[0], total_len=len(text)
+        )
+        return result, end - pos
+
+
+def _fast_loader() -> ArcWarcRecordLoader:
+    """warcio's loader as ArchiveIterator sets it up (see ``_make_iterator``), with the
+    block-at-once header parser."""
+    loader = ArcWarcRecordLoader(verify_http=False, arc2warc=True)
+    loader.warc_parser = _HeaderParser(loader.WARC_TYPES)
+    loader.http_parser = _HeaderParser(loader.HTTP_TYPES, False)
+    loader.http_req_parser = _HeaderParser(loader.HTTP_VERBS, False)
+    return loader
 
 
 def _report_skip(reporter: _Reporter, damage: _Damaged, resumed_at: int | None) -> None:

@@ -408,3 +408,27 @@ def test_document_stream_joins_records_from_other_files(tmp_path: Path) -> None:
     with stream:
         docs = list(stream)
     assert [(d.title, d.text) for d in docs] == [("Newer", "Newer text from a second extraction.")]
+
+
+def test_related_links_partial_parse_matches_a_full_parse() -> None:
+    """parse_metadata(links="related") decodes only the related links, with the result of
+    a full parse filtered; an unexpected layout falls back to the full parse."""
+    import json
+
+    from archive.export._documents import parse_metadata
+    from archive.records import parse_warc_fields, warc_fields
+
+    links = [
+        {"url": "http://e.org/1", "region": "navigation", "text": 'say "region": "related"'},
+        {"url": "http://e.org/2", "region": "related", "text": 'Two {"url": x}'},
+        {"url": "http://e.org/3", "region": "body", "text": "三"},
+        {"url": "http://e.org/4", "region": "related", "text": "Four \\"},
+    ]
+    block = warc_fields({"title": "T", "links": links, "status": 200})
+    full = parse_warc_fields(block)
+    related = [x for x in full["links"] if x["region"] == "related"]
+    assert parse_metadata(block, "related") == {**full, "links": related}
+    assert parse_metadata(block, "all") == full
+    assert parse_metadata(block, "none")["links"] == []
+    compact = b"links: " + json.dumps(links, separators=(",", ":")).encode() + b"\r\n"
+    assert parse_metadata(compact, "related")["links"] == related

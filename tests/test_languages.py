@@ -464,3 +464,33 @@ def test_odd_inputs_never_raise_and_give_valid_tags() -> None:
         text = "".join(chr(rng.randint(1, 0x2FFFF)) for _ in range(rng.randint(0, 200)))
         text = "".join(ch for ch in text if not 0xD800 <= ord(ch) <= 0xDFFF)
         assert_valid(tag_languages([text, text[::-1]]), 2)
+
+
+def test_fast_detector_gives_langdetect_s_exact_results() -> None:
+    """languages._Detector is a speed-up only: the stock Detector's probabilities, bit for bit."""
+    from langdetect.detector import Detector
+    from langdetect.lang_detect_exception import LangDetectException
+
+    factory = languages._detector_factory()
+    texts = [
+        *(t if isinstance(t, str) else "\n".join(t) for t in (EN_ARTICLE, FR_PARAGRAPH)),
+        *(t if isinstance(t, str) else "\n".join(t) for t in (AMBIGUOUS, ZH_HANT_ARTICLE)),
+        "   leading  spaces, McDONALD'S CAPITALS and http://example.com/a?b=1 a.b@example.org",
+        "Tiếng Việt có dấu thanh điệu. ŞTIINŢĂ și țară românească. Ελληνικά κείμενο",
+        "Это русский текст для проверки. هذا نص عربي ی",
+        "123 456 !!!",
+    ]
+    rnd = random.Random(7)
+    alphabet = "".join(sorted(set("".join(texts)))) + "    "
+    texts += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 600))) for _ in range(60)]
+
+    def run(cls: type) -> object:
+        detector = cls(factory)
+        detector.append(text[:1000])
+        try:
+            return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
+        except LangDetectException as exc:
+            return repr(exc)
+
+    for text in texts:
+        assert run(languages._Detector) == run(Detector), text[:60]

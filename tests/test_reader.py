@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,52 @@ def test_truncated_whole_file_gzip_keeps_the_records_before_the_cut(tmp_path: Pa
     assert 0 < len(refs) < len(LAYOUT)
     assert _types(refs) == LAYOUT[: len(refs)]
     assert [e.offset for e in errors] == [0]
+
+
+def test_fast_path_reads_what_the_careful_path_reads(tmp_path: Path, monkeypatch) -> None:
+    """Healthy gzip members take the in-memory fast path; records, offsets and every
+    attribute a consumer sees are those of the careful (spooled, per-member) path."""
+    import archive.reader as reader
+    from archive.records import build_conversion_record, build_metadata_record, serialize
+
+    date = datetime(2024, 5, 1, tzinfo=UTC)
+    records = [
+        build_metadata_record("http://e.org/a", "<urn:uuid:1>", date, {"links": [], "t": "é"}),
+        build_conversion_record("http://e.org/a", "<urn:uuid:1>", date, "Tïtle", "text " * 500),
+    ]
+    members = [gzip.compress(serialize(record)) for record in records]
+    path = tmp_path / "x.warc.gz"
+    with open(path, "wb") as fh:
+        for member in members * 3:
+            fh.write(member)
+        fh.write(b"junk that is not gzip")
+        fh.write(members[0])
+
+    def dump() -> tuple[list, list]:
+        errors: list[ReadError] = []
+        out = []
+        for parse_http in (True, False):
+            for ref in iter_records(path, errors=errors, parse_http=parse_http):
+                r = ref.record
+                out.append(
+                    (
+                        ref.offset,
+                        ref.length,
+                        ref.addressable,
+                        ref.format,
+                        r.rec_type,
+                        r.length,
+                        r.content_type,
+                        r.rec_headers.protocol,
+                        r.rec_headers.headers,
+                        r.rec_headers.total_len,
+                        r.raw_stream.read(),
+                    )
+                )
+        return out, errors
+
+    fast = dump()
+    monkeypatch.setattr(reader, "_fast_member", lambda *args: None)
+    careful = dump()
+    assert fast == careful
+    assert len(fast[0]) == 14 and len(fast[1]) == 2

@@ -216,6 +216,7 @@ def plan_tasks(
     range_size: int = DEFAULT_RANGE_SIZE,
     since: Any = None,
     links: LinksWanted = "all",
+    keep_metadata: bool = True,
 ) -> list[ScanTask]:
     """One task per file; large gzip files of a collection are cut at indexed offsets."""
     tasks: list[ScanTask] = []
@@ -245,6 +246,7 @@ def plan_tasks(
                     since=since,
                     shard_dir=shard_dir,
                     links=links,
+                    keep_metadata=keep_metadata,
                 )
             )
     return tasks
@@ -311,6 +313,7 @@ class DocumentStream:
         progress: bool | None = None,
         keep_empty: bool = False,
         links: LinksWanted = "all",
+        keep_metadata: bool = True,
     ) -> None:
         self.keep_empty = keep_empty
         self.summary = ExportSummary(files=len(files), dedup="none")
@@ -327,6 +330,7 @@ class DocumentStream:
             range_size=range_size,
             since=since,
             links=links,
+            keep_metadata=keep_metadata,
         )
         self.summary.tasks = len(tasks)
         bar = _Progress(sum((t.end or t.size) - t.start for t in tasks), progress)
@@ -438,6 +442,7 @@ def export(
             range_size=options.range_size,
             progress=options.progress,
             links="all" if links is not None else "related",
+            keep_metadata=False,
         ) as stream:
             summary = stream.summary
             summary.dedup = options.dedup

@@ -75,7 +75,8 @@ class ScanTask:
     fingerprint: Fingerprint = "exact"
     since: datetime | None = None  # extract mode: only responses captured at or after
     shard_dir: str | None = None
-    links: LinksWanted = "all"  # which links of the archive's metadata records to parse
+    links: LinksWanted = "all"  # which links documents carry (and metadata records parse)
+    keep_metadata: bool = True  # Document.metadata of analysed pages (re-extraction writes it)
 
 
 @dataclass
@@ -282,6 +283,8 @@ class _Scanner:
             if entry is not None:
                 if entry.doc.meta_rank is None or rank > entry.doc.meta_rank:
                     apply_metadata(entry.doc, fields, rank)
+                    if not self.task.keep_metadata:
+                        entry.doc.metadata = None
                 return
             part = Part("metadata", refers_to, rank, fields=fields)
         else:
@@ -320,7 +323,14 @@ class _Scanner:
             content_language=language,
             options=self.task.options,
         )
-        apply_analysis(entry.doc, analysis, self.task.options)
+        doc = entry.doc
+        apply_analysis(doc, analysis, self.task.options)
+        # what the documents do not need is dropped here, before it is pickled (twice)
+        if self.task.links != "all":
+            keep = self.task.links == "related"
+            doc.links = [x for x in doc.links if keep and x["region"] == "related"]
+        if not self.task.keep_metadata:
+            doc.metadata = None
         self.result.extracted += 1
 
     def _decide_bodies(self, final: bool = False) -> None:
