@@ -84,6 +84,7 @@ class PageAnalysis:
     text: str = ""
     languages: LanguageTags | None = None
     error: str | None = None
+    charset_declared: str | None = None  # when it did not fit the bytes and was overridden
 
     @property
     def word_count(self) -> int:
@@ -98,6 +99,7 @@ class PageAnalysis:
             "sitename": self.sitename or None,
             "canonical": self.canonical_url or None,
             "charset": self.charset,
+            "charset-declared": self.charset_declared,
             "declared-languages": self.declared_languages,
         }
         if self.languages is not None:
@@ -143,18 +145,22 @@ def analyse_html(
 ) -> PageAnalysis:
     """Analyse an HTML body (content-encoding already removed).
 
-    The charset comes from the Content-Type header, a BOM, ``<meta>`` or detection
-    (w3lib, as Scrapy does). Never raises on bad input: failures land in ``error``.
+    The charset comes from the Content-Type header, a BOM or ``<meta>`` (as Scrapy does),
+    or from detection when the declared one does not fit the bytes (:mod:`archive.charset`).
+    Never raises on bad input: failures land in ``error``.
     """
     import trafilatura
-    from w3lib.encoding import html_to_unicode
 
+    from archive.charset import decode_html
     from archive.languages import tag_languages
     from archive.links import extract_links
 
     options = options or ExtractionOptions()
-    charset, text = html_to_unicode(content_type, body)
-    text = text.replace("\x00", "")
+    decoded = decode_html(body, content_type)
+    charset = decoded.charset
+    if decoded.declared:
+        logger.info("%s declares %s but is %s", url, decoded.declared, charset)
+    text = decoded.text.replace("\x00", "")
     try:
         tree = _parse(text) if text.strip() else None
     except Exception as exc:  # lxml raises several types on garbage
@@ -193,4 +199,5 @@ def analyse_html(
         description=document.description or "",
         text=clean,
         languages=tag_languages([p for p in clean.split("\n") if p.strip()]),
+        charset_declared=decoded.declared,
     )

@@ -107,7 +107,11 @@ class ArchiveView:
 
     def referring(self, kind: str) -> dict[str, Record]:
         """Records of ``kind`` keyed by the record id they refer to."""
-        return {r.headers["WARC-Refers-To"]: r for r in self.of_type(kind)}
+        return {
+            r.headers["WARC-Refers-To"]: r
+            for r in self.of_type(kind)
+            if "WARC-Refers-To" in r.headers
+        }
 
     def metadata_fields(self, response: Record) -> dict[str, Any]:
         return parse_warc_fields(self.referring("metadata")[response.id].payload)

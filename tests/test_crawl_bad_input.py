@@ -55,7 +55,15 @@ def test_bad_pages_are_archived_counted_and_the_crawl_goes_on(tmp_path: Path) ->
         (response,) = responses[site.url(path)]
         assert response.http_status == 200
         assert site.url(path) in errors  # a metadata record was written for it
-    # over the size cap: not fetched whole, the failure and the cap are archived
+    # a page whose declared charset is wrong (GBK labelled UTF-8) is read as GBK
+    wrong = site.url(manifest.wrong_charset_path)
+    (wrong_response,) = responses[wrong]
+    fields = view.metadata_fields(wrong_response)
+    assert fields["charset-declared"] == "utf-8" and fields["charset"].startswith("gb")
+    assert fields["languages"][0]["tag"] == "zh-Hans"
+    expected = next(a for a in manifest.extra_articles if a.path == manifest.wrong_charset_path)
+    assert expected.paragraphs[0] in view.text(wrong_response)
+        # over the size cap: not fetched whole, the failure and the cap are archived
     huge = errors[site.url(manifest.huge_path)]
     assert huge["download-maxsize"] == 1000000
     assert "fetch-error" in huge
