@@ -31,6 +31,7 @@ class WarcloomConfig:
     extract: bool = True
     extract_inline: bool = False
     workers: int = 2
+    extract_timeout: float | None = 60.0
     allow_private: bool = False
     include: tuple[re.Pattern[str], ...] = ()
     exclude: tuple[re.Pattern[str], ...] = ()
@@ -66,6 +67,9 @@ class WarcloomConfig:
         inline = settings.getbool("WARCLOOM_EXTRACT_INLINE", False)
         if inline and not extract:
             raise ValueError("WARCLOOM_EXTRACT_INLINE needs WARCLOOM_EXTRACT on")
+        timeout = settings.getfloat("WARCLOOM_EXTRACT_TIMEOUT", 60.0)
+        if timeout < 0:
+            raise ValueError(f"WARCLOOM_EXTRACT_TIMEOUT must be >= 0 (0: none), got {timeout}")
         progress = settings.get("WARCLOOM_PROGRESS", "auto")
         if progress not in ("auto", "on", "off"):
             raise ValueError(f"WARCLOOM_PROGRESS must be auto, on or off, got {progress!r}")
@@ -81,6 +85,7 @@ class WarcloomConfig:
             extract=extract,
             extract_inline=inline,
             workers=workers,
+            extract_timeout=timeout or None,
             allow_private=settings.getbool("WARCLOOM_ALLOW_PRIVATE", False),
             include=_patterns(settings.getlist("WARCLOOM_INCLUDE")),
             exclude=_patterns(settings.getlist("WARCLOOM_EXCLUDE")),

@@ -1,17 +1,21 @@
 """Runs page analysis off the reactor: a process pool sized to the cores.
 
-Results come back to the reactor thread as Deferreds, so spider callbacks can
-``await`` them while the crawl keeps downloading.
+Results come back to the reactor thread as Deferreds, so spider callbacks can ``await``
+them while the crawl keeps downloading. trafilatura has no timeout of its own: a page
+that keeps a worker busy longer than ``timeout`` seconds is given up, its worker killed
+and replaced (pebble does that), and the page recorded with an error. A worker that dies
+(a crash, the OOM killer) is replaced the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable
+from concurrent.futures import Future, TimeoutError
 from typing import Any
 
+from pebble import ProcessExpired, ProcessPool
 from twisted.internet.defer import Deferred
 
 from archive.extraction import ExtractionOptions, PageAnalysis, analyse_html
@@ -19,6 +23,8 @@ from archive.extraction import ExtractionOptions, PageAnalysis, analyse_html
 __all__ = ["ExtractionPool"]
 
 logger = logging.getLogger(__name__)
+
+Analyse = Callable[..., PageAnalysis]
 
 
 def _warm_up() -> None:
@@ -29,20 +35,49 @@ def _warm_up() -> None:
 class ExtractionPool:
     """``analyse(...)`` in ``workers`` processes, or inline on the caller's thread."""
 
-    def __init__(self, workers: int, *, inline: bool = False) -> None:
+    def __init__(
+        self,
+        workers: int,
+        *,
+        inline: bool = False,
+        timeout: float | None = 60.0,
+        func: Analyse = analyse_html,
+    ) -> None:
         self.workers = max(1, workers)
         self.inline = inline
-        self._executor: ProcessPoolExecutor | None = None
-        self.submitted = 0
+        self.timeout = timeout
+        self.func = func
+        self._pool: ProcessPool | None = None
 
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = ProcessPoolExecutor(
+    def _processes(self) -> ProcessPool:
+        if self._pool is None:
+            self._pool = ProcessPool(
                 max_workers=self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm_up,
+                context=multiprocessing.get_context("spawn"),
             )
-        return self._executor
+        return self._pool
+
+    def submit(self, body: bytes, url: str, **kwargs: Any) -> Future[PageAnalysis]:
+        """Analyse a page in a worker; the future never fails: errors become the analysis."""
+        result: Future[PageAnalysis] = Future()
+        scheduled = self._processes().schedule(
+            self.func, args=(body, url), kwargs=kwargs, timeout=self.timeout
+        )
+        scheduled.add_done_callback(lambda done: result.set_result(self._outcome(done, url)))
+        return result
+
+    def _outcome(self, done: Future[PageAnalysis], url: str) -> PageAnalysis:
+        try:
+            return done.result()
+        except TimeoutError:
+            message = f"extraction timed out after {self.timeout} s (worker replaced)"
+        except ProcessExpired as exc:
+            message = f"extraction worker died (exit code {exc.exitcode}, worker replaced)"
+        except Exception as exc:  # the worker raised: keep the crawl going
+            message = f"extraction failed: {exc!r}"
+        logger.debug("%s: %s", url, message)  # the item pipeline logs it once, with the URL
+        return PageAnalysis("", (), {}, error=message)
 
     def analyse(
         self,
@@ -59,45 +94,19 @@ class ExtractionPool:
             "content_language": content_language,
             "options": options,
         }
+        d: Deferred[PageAnalysis] = Deferred()
         if self.inline:
-            d: Deferred[PageAnalysis] = Deferred()
-            d.callback(analyse_html(body, url, **kwargs))
+            d.callback(self.func(body, url, **kwargs))
             return d
-        self.submitted += 1
-        try:
-            future = self._pool().submit(analyse_html, body, url, **kwargs)
-        except BrokenProcessPool:
-            self._restart()
-            future = self._pool().submit(analyse_html, body, url, **kwargs)
-        return self._deferred(future, url)
-
-    def _deferred(self, future: Future[PageAnalysis], url: str) -> Deferred[PageAnalysis]:
         from twisted.internet import reactor  # the installed one, never installed here
 
-        d: Deferred[PageAnalysis] = Deferred()
-
-        def fire(done: Future[PageAnalysis]) -> None:
-            try:
-                result = done.result()
-            except BrokenProcessPool as exc:
-                # a worker died (segfault, OOM kill): answer this page with an error, go on
-                logger.error("Extraction worker died on %s: %s", url, exc)
-                reactor.callFromThread(self._restart)
-                result = PageAnalysis("", (), {}, error=f"worker died: {exc}")
-            except Exception as exc:
-                result = PageAnalysis("", (), {}, error=repr(exc))
-            reactor.callFromThread(d.callback, result)
-
-        future.add_done_callback(fire)
+        future = self.submit(body, url, **kwargs)
+        future.add_done_callback(lambda done: reactor.callFromThread(d.callback, done.result()))
         return d
 
-    def _restart(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
-
     def close(self) -> None:
-        """Stop the workers (waits for running analyses)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        """Stop the workers (pages still queued are dropped)."""
+        if self._pool is not None:
+            self._pool.stop()
+            self._pool.join()
+            self._pool = None

@@ -71,7 +71,11 @@ class ArticlesSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.config = WarcloomConfig.from_settings(crawler.settings)
         spider.follow = spider.follow_arg or spider.config.follow
-        spider.pool = ExtractionPool(spider.config.workers, inline=spider.config.extract_inline)
+        spider.pool = ExtractionPool(
+            spider.config.workers,
+            inline=spider.config.extract_inline,
+            timeout=spider.config.extract_timeout,
+        )
         crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
         return spider
 

@@ -1,0 +1,53 @@
+"""The extraction pool: real worker processes, a hung page, a dying worker, a raising one."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from pool_funcs import slow_or_dying
+
+from crawler.pool import ExtractionPool
+
+TEXT = (
+    b"Cotton prices rose for a third week as spinners in Zhejiang rebuilt their stocks "
+    b"ahead of the spring season, while traders said demand from garment makers in the "
+    b"south remained steady and export orders to Southeast Asia were picking up again."
+)
+PAGE = b"<html><head><title>T</title></head><body><article><p>" + TEXT + b"</p></article>"
+
+
+@pytest.fixture
+def pool():
+    pool = ExtractionPool(2, timeout=2.0, func=slow_or_dying)
+    yield pool
+    pool.close()
+
+
+def test_pages_are_analysed_in_workers(pool: ExtractionPool) -> None:
+    analysis = pool.submit(PAGE, "http://example.org/a").result(timeout=60)
+    assert analysis.error is None
+    assert "Cotton prices rose for a third week" in analysis.text
+    assert analysis.languages is not None and analysis.languages.primary() == "en"
+
+
+def test_a_hung_page_times_out_and_the_pool_goes_on(pool: ExtractionPool) -> None:
+    started = time.monotonic()
+    hung = pool.submit(PAGE, "http://example.org/hang")
+    fine = [pool.submit(PAGE, f"http://example.org/{i}") for i in range(4)]
+    assert "timed out after 2.0 s" in hung.result(timeout=60).error
+    assert time.monotonic() - started < 30
+    assert all(f.result(timeout=60).error is None for f in fine)
+    after = pool.submit(PAGE, "http://example.org/after").result(timeout=60)
+    assert after.error is None  # the killed worker was replaced
+
+
+def test_a_dying_worker_is_replaced(pool: ExtractionPool) -> None:
+    died = pool.submit(PAGE, "http://example.org/die").result(timeout=60)
+    assert "worker died (exit code 3" in died.error
+    assert pool.submit(PAGE, "http://example.org/b").result(timeout=60).error is None
+
+
+def test_an_extractor_exception_becomes_the_error(pool: ExtractionPool) -> None:
+    failed = pool.submit(PAGE, "http://example.org/raise").result(timeout=60)
+    assert "extractor bug" in failed.error
