@@ -36,8 +36,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import surt
-from cdxj_indexer.postquery import append_method_query
 from warcio.timeutils import iso_date_to_timestamp, timestamp_to_sec
 
 from .reader import ReadError, RecordRef, iter_records
@@ -108,6 +106,8 @@ class IndexEntry:
 
 def url_key(url: str) -> str:
     """The SURT key pywb sorts and looks captures up by."""
+    import surt  # imported on first use: loading it costs ~0.1 s
+
     try:
         return surt.surt(url)
     except Exception:  # surt rejects some odd URLs: pywb then keys on the URL itself
@@ -405,6 +405,8 @@ def _join_request(first: _Seen | None, second: _Seen) -> None:
         return
     if req.url != entry["url"] or not first.linked(second):
         return
+    from cdxj_indexer.postquery import append_method_query  # ~0.2 s to import: only for POSTs
+
     query, append = append_method_query(
         req.method, req.content_type, str(len(req.body)), io.BytesIO(req.body), entry["url"]
     )

@@ -24,6 +24,17 @@ is parsed by warcio's record loader straight from the inflated bytes. Whatever t
 not find exactly as expected (no gzip header, a zlib error, a member cut off by the end of the
 file or larger than 4 MiB inflated, a record that is short, invalid or not alone in its
 member, pending damage to report) goes to the careful path above, from the same offset.
+
+Reading can be limited to the records that start in a byte range (``start``/``end``: one
+task of a parallel scan reads a range of a large file in one pass, one open file), and a
+:class:`BlockSkipper` can leave the blocks of chosen records unread: given the members'
+offsets and lengths from a CDXJ index, a member is inflated only as far as its headers
+(WARC, and HTTP for a response), and reading moves on to the next member by the indexed
+length. A skip is taken only when the file agrees with the index there (a gzip header at the
+offset and at the offset plus the length, or the end of the file; the same target URI);
+the first disagreement stops skipping for the rest of the file and is noted in
+``BlockSkipper.mismatch``. A skipped block is not checked (no CRC, no length check): use
+it where the block is not wanted, as an export that takes the text from other records.
 """
 
 from __future__ import annotations
@@ -33,9 +44,9 @@ import os
 import re
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from io import BytesIO
+from io import BytesIO, RawIOBase
 from typing import IO, Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
@@ -43,7 +54,7 @@ from warcio.limitreader import LimitReader
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
-__all__ = ["ReadError", "RecordRef", "iter_records", "read_record_at"]
+__all__ = ["BlockSkipper", "ReadError", "RecordRef", "iter_records", "read_record_at"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +66,8 @@ _SCAN_OVERLAP = 8192
 _WINDOW = 4 << 20  # bytes of a gzip file read at once by the fast path
 _FAST_FIRST = 8192  # its first read of a member (most members are smaller)
 _FAST_MAX = 4 << 20  # a member that inflates to more is left to the spooled path
+_HEAD_IN = 768  # compressed bytes of a skipped member inflated at first (then twice more)
+_HEAD_OUT = 1 << 16  # its headers must end within this much inflated
 
 # A line that starts a WARC record, or an ARC v1 record (url ip date mime length).
 _WARC_LINE = re.compile(rb"(?:^|\n)(WARC/[01]\.\d+\r?\n)")
@@ -90,6 +103,7 @@ class RecordRef:
     length: int
     addressable: bool = True
     format: str = "warc"  # "arc" for ARC records (given WARC-style headers by warcio)
+    block_read: bool = True  # False: left unread by a BlockSkipper (reading it raises)
 
     @property
     def rec_type(self) -> str:
@@ -123,11 +137,34 @@ class _Damaged(Exception):
 # public API
 
 
+class BlockSkipper:
+    """Which records' blocks :func:`iter_records` may leave unread, in a gzip-per-record file.
+
+    ``members`` maps the offset of a gzip member to its compressed length and the record's
+    WARC-Target-URI, as a CDXJ index gives them (``offset``, ``length``, ``url``).
+    ``skip(ref)`` is asked about each such record once its headers are parsed (``ref`` has
+    them, not the block): True leaves the block unread. ``skipped`` counts the skips;
+    ``mismatch`` is set (offset, reason) at the first place where the file does not agree
+    with ``members``, after which nothing more is skipped.
+    """
+
+    def __init__(
+        self, members: Mapping[int, tuple[int, str]], skip: Callable[[RecordRef], bool]
+    ) -> None:
+        self.members = members
+        self.skip = skip
+        self.skipped = 0
+        self.mismatch: tuple[int, str] | None = None
+
+
 def iter_records(
     path: str | os.PathLike[str],
     *,
     errors: list[ReadError] | None = None,
     parse_http: bool = True,
+    start: int = 0,
+    end: int | None = None,
+    skipper: BlockSkipper | None = None,
 ) -> Iterator[RecordRef]:
     """Yield every readable record of a WARC or ARC file, in file order.
 
@@ -135,16 +172,21 @@ def iter_records(
     A record's buffered stream is valid until the iteration moves on to the next record.
     ``parse_http=False`` leaves HTTP headers unparsed, so ``record.raw_stream`` is the
     whole block (what a block digest covers).
+
+    ``start``/``end`` limit the iteration to the records that start in ``[start, end)``;
+    ``start`` must be where a record (a gzip member) starts, as an offset from an index.
+    ``skipper`` (gzip files only) leaves chosen blocks unread: see :class:`BlockSkipper`.
     """
     path = os.fspath(path)
     reporter = _Reporter(path, errors)
     with open(path, "rb") as fh:
         head = fh.read(len(GZIP_MAGIC))
         fh.seek(0)
+        stop = os.fstat(fh.fileno()).st_size if end is None else end
         if head.startswith(GZIP_MAGIC[:2]):
-            refs = _iter_gzip(fh, path, reporter, parse_http)
+            refs = _iter_gzip(fh, path, reporter, parse_http, start, stop, skipper)
         else:
-            refs = _iter_plain(fh, path, reporter, parse_http)
+            refs = _iter_plain(fh, path, reporter, parse_http, start, stop)
         for ref in refs:
             try:
                 yield ref
@@ -225,19 +267,39 @@ class _Reporter:
 
 
 def _iter_gzip(
-    fh: BinaryIO, path: str, reporter: _Reporter, parse_http: bool
+    fh: BinaryIO,
+    path: str,
+    reporter: _Reporter,
+    parse_http: bool,
+    start: int = 0,
+    stop: int | None = None,
+    skipper: BlockSkipper | None = None,
 ) -> Iterator[RecordRef]:
+    """Records of the members that start in ``[start, stop)`` (a member that starts there
+    is read to its end, past ``stop`` if need be)."""
     size = os.fstat(fh.fileno()).st_size
-    pos = 0
+    stop = size if stop is None else min(stop, size)
+    pos = start
     damage: _Damaged | None = None  # reported once the next good member is found
     fmt_hint: str | None = None  # members after the first do not show the file's format
 
     window = _Window(fh, size)
     loader = _fast_loader()
 
-    while pos < size:
+    def resume(after: int) -> int | None:
+        """The next member start to try, or None when there is none before ``stop``."""
+        nxt = _scan(fh, after, size, _find_gzip_magic)
+        if nxt is None or nxt >= stop:
+            return None
+        return nxt
+
+    while pos < stop:
         if damage is None:
-            ref = _fast_member(window, pos, path, parse_http, fmt_hint, loader)
+            ref = None
+            if skipper is not None and skipper.mismatch is None and pos in skipper.members:
+                ref = _skipped_member(window, pos, path, parse_http, fmt_hint, loader, skipper)
+            if ref is None:
+                ref = _fast_member(window, pos, path, parse_http, fmt_hint, loader)
             if ref is not None:
                 fmt_hint = ref.format
                 yield ref
@@ -247,7 +309,7 @@ def _iter_gzip(
         fh.seek(pos)
         if fh.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
             damage = damage or _Damaged(pos, "data that is not a gzip member")
-            nxt = _scan(fh, pos + 1, size, _find_gzip_magic)
+            nxt = resume(pos + 1)
             if nxt is None:
                 break
             pos = nxt
@@ -258,7 +320,7 @@ def _iter_gzip(
         if cut is not None and not cut.salvage:
             spool.close()
             damage = damage or cut
-            nxt = _scan(fh, pos + 1, size, _find_gzip_magic)
+            nxt = resume(pos + 1)
             if nxt is None:
                 break
             pos = nxt
@@ -295,7 +357,8 @@ def _iter_gzip(
         pos += member_len
 
     if damage is not None:
-        _report_skip(reporter, damage, None)
+        # in a range, the records after ``stop`` are the next range's
+        _report_skip(reporter, damage, stop if stop < size else None)
 
 
 class _Window:
@@ -316,6 +379,103 @@ class _Window:
             self.start = pos
         offset = pos - self.start
         return memoryview(self.data)[offset : offset + want]
+
+
+def _skipped_member(
+    window: _Window,
+    pos: int,
+    path: str,
+    parse_http: bool,
+    fmt_hint: str | None,
+    loader: ArcWarcRecordLoader,
+    skipper: BlockSkipper,
+) -> RecordRef | None:
+    """The record of the member at ``pos`` with its headers only, its block left unread,
+    when the skipper wants that and the file agrees with the index here; else None (the
+    member is then read in full)."""
+    length, url = skipper.members[pos]
+    if length <= 0 or pos + length > window.size:
+        skipper.mismatch = (pos, f"indexed length {length} runs past the end of the file")
+        return None
+    if window.view(pos, len(GZIP_MAGIC)) != GZIP_MAGIC:
+        skipper.mismatch = (pos, "no gzip member at the indexed offset")
+        return None
+    end = pos + length
+    if end < window.size and window.view(end, len(GZIP_MAGIC)) != GZIP_MAGIC:
+        skipper.mismatch = (pos, f"no gzip member after the indexed length {length}")
+        return None
+    # (enough of the member for _HEAD_OUT inflated bytes: deflate never grows data much)
+    view = window.view(pos, min(length, _HEAD_OUT + 1024))
+    parsed = _parse_head(view, length, fmt_hint, parse_http, loader, pos)
+    if parsed is None:
+        return None
+    record, fmt = parsed
+    target = record.rec_headers.get_header("WARC-Target-URI") or ""
+    for bad, repl in (("\r", "%0D"), ("\n", "%0A"), ("\x0c", "%0C"), ("\x00", "%00")):
+        target = target.replace(bad, repl)  # as the index writes it
+    if target != url:
+        skipper.mismatch = (pos, f"the record's target URI is not the indexed {url!r}")
+        return None
+    record.raw_stream = _Unread()
+    ref = RecordRef(
+        record=record,
+        path=path,
+        offset=pos,
+        length=length,
+        format="arc" if fmt == "arc" else "warc",
+        block_read=False,
+    )
+    if not skipper.skip(ref):
+        return None
+    skipper.skipped += 1
+    return ref
+
+
+def _parse_head(
+    member: memoryview,
+    length: int,
+    fmt_hint: str | None,
+    parse_http: bool,
+    loader: ArcWarcRecordLoader,
+    pos: int,
+) -> tuple[ArcWarcRecord, str | None] | None:
+    """The record at the start of a gzip member (``length`` bytes, ``member`` the first of
+    them), parsed from as little of it inflated as holds its headers; None when that cannot
+    be done (the member is then read in full)."""
+    dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    head = b""
+    used = 0
+    step = _HEAD_IN
+    while len(head) < _HEAD_OUT:
+        try:
+            head += dec.decompress(member[used : used + step])
+        except zlib.error:
+            return None  # the careful path reports it
+        used += step
+        if dec.eof or used >= length or used >= len(member):
+            return None  # a small member, or headers to its end: read it all
+        stream = _Member(head)
+        fmt = _sniff_format(stream) or fmt_hint
+        try:
+            record = loader.parse_record_stream(stream, None, fmt, not parse_http, False)
+            _validate(record, pos)
+        except Exception:
+            record = None
+        # headers ended before what is inflated ends: they are all there
+        if record is not None and stream.tell() < len(head):
+            return record, fmt
+        step *= 2
+    return None
+
+
+class _Unread(RawIOBase):
+    """The stream of a block left unread: reading it is a mistake, and says so."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise ValueError("this record's block was not read (skipped by a BlockSkipper)")
 
 
 def _fast_member(
@@ -439,10 +599,52 @@ class _HeaderParser(StatusAndHeadersParser):
             if sep:
                 headers.append((name.rstrip(" \t"), value.lstrip()))
         rest = protocol_status[1].strip() if len(protocol_status) > 1 else ""
-        result = StatusAndHeaders(
-            statusline=rest, headers=headers, protocol=protocol_status[0], total_len=len(text)
-        )
-        return result, end - pos
+        return _Headers.of(rest, headers, protocol_status[0], len(text)), end - pos
+
+
+class _Headers(StatusAndHeaders):
+    """warcio's StatusAndHeaders for headers parsed here (str pairs already, so warcio's
+    conversion of each is not redone), looking names up in a dict built on first use.
+
+    The dict is rebuilt when warcio's methods change the headers, or when the list is
+    replaced or changes length; ``get_header`` gives the first value of a name, as warcio's.
+    """
+
+    _lookup: tuple[list[tuple[str, str]], int, dict[str, str]] | None = None
+
+    @classmethod
+    def of(
+        cls, statusline: str, headers: list[tuple[str, str]], protocol: str, total_len: int
+    ) -> _Headers:
+        self = cls.__new__(cls)
+        self.statusline = statusline
+        self.headers = headers
+        self.protocol = protocol
+        self.total_len = total_len
+        self.headers_buff = None
+        return self
+
+    def get_header(self, name: str, default_value: Any = None) -> Any:
+        lookup = self._lookup
+        headers = self.headers
+        if lookup is None or lookup[0] is not headers or lookup[1] != len(headers):
+            names: dict[str, str] = {}
+            for key, value in headers:
+                names.setdefault(key.lower(), value)
+            lookup = self._lookup = (headers, len(headers), names)
+        return lookup[2].get(name.lower(), default_value)
+
+    def add_header(self, name: str, value: str) -> None:
+        self._lookup = None
+        super().add_header(name, value)
+
+    def replace_header(self, name: str, value: str) -> Any:
+        self._lookup = None
+        return super().replace_header(name, value)
+
+    def remove_header(self, name: str) -> bool:
+        self._lookup = None
+        return super().remove_header(name)
 
 
 def _fast_loader() -> ArcWarcRecordLoader:
@@ -561,20 +763,26 @@ def _records_in_member(
 
 
 def _iter_plain(
-    fh: BinaryIO, path: str, reporter: _Reporter, parse_http: bool
+    fh: BinaryIO,
+    path: str,
+    reporter: _Reporter,
+    parse_http: bool,
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[RecordRef]:
     size = os.fstat(fh.fileno()).st_size
-    fmt = _sniff_format(fh)
+    stop = size if stop is None else min(stop, size)
+    fmt = _sniff_format(fh)  # at the file's start: its first record shows the format
     finder = _find_arc_line if fmt == "arc" else _find_warc_line
-    pos = 0
+    pos = start
     damage: _Damaged | None = None
 
-    while pos < size:
+    while pos < stop:
         fh.seek(pos)
         it = _make_iterator(fh, parse_http, fmt)
         records = iter(it)
         while True:
-            start = it.offset
+            rec_start = it.offset
             errs_before = it.err_count
             try:
                 record = next(records)
@@ -589,10 +797,14 @@ def _iter_plain(
                 break
             except Exception as exc:
                 if damage is None:
-                    damage = _Damaged(start, f"unreadable record: {exc}")
-                pos = _scan(fh, start + 1, size, finder) or size
+                    damage = _Damaged(rec_start, f"unreadable record: {exc}")
+                pos = _scan(fh, rec_start + 1, size, finder) or size
                 break
 
+            if ref.offset >= stop:  # the next range's
+                ref.close()
+                pos = size
+                break
             if damage is not None:
                 _report_skip(reporter, damage, ref.offset)
                 damage = None
@@ -604,7 +816,7 @@ def _iter_plain(
             yield ref
 
     if damage is not None:
-        _report_skip(reporter, damage, None)
+        _report_skip(reporter, damage, stop if stop < size and pos >= stop else None)
 
 
 # ---------------------------------------------------------------------------

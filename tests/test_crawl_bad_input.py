@@ -63,7 +63,7 @@ def test_bad_pages_are_archived_counted_and_the_crawl_goes_on(tmp_path: Path) ->
     assert fields["languages"][0]["tag"] == "zh-Hans"
     expected = next(a for a in manifest.extra_articles if a.path == manifest.wrong_charset_path)
     assert expected.paragraphs[0] in view.text(wrong_response)
-        # over the size cap: not fetched whole, the failure and the cap are archived
+    # over the size cap: not fetched whole, the failure and the cap are archived
     huge = errors[site.url(manifest.huge_path)]
     assert huge["download-maxsize"] == 1000000
     assert "fetch-error" in huge

@@ -432,3 +432,80 @@ def test_related_links_partial_parse_matches_a_full_parse() -> None:
     assert parse_metadata(block, "none")["links"] == []
     compact = b"links: " + json.dumps(links, separators=(",", ":")).encode() + b"\r\n"
     assert parse_metadata(compact, "related")["links"] == related
+
+
+def _big_collection(root: Path) -> Path:
+    """A collection (with its index) of pages large enough for bodies to be stepped over."""
+    import random
+
+    from warc_fixtures import html_page, make_collection, warc_name
+
+    from archive.index import rebuild_collection_index
+
+    rng = random.Random(3)
+    caps = _caps()
+    for i, cap in enumerate(caps):
+        noise = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(6000 + i))
+        cap.body = html_page(cap.title or "page", noise)
+    coll = make_collection(root)
+    write_warc(coll / "archive" / warc_name(0), caps[:3])
+    write_warc(coll / "archive" / warc_name(1), caps[3:])
+    rebuild_collection_index(coll)
+    return coll
+
+
+def test_collection_bodies_are_stepped_over_with_the_same_output(tmp_path: Path) -> None:
+    coll = _big_collection(tmp_path)
+    files = resolve_inputs([coll])
+    with DocumentStream(files, mode="archive", options=ExtractionOptions(), workers=1) as s:
+        # the first response of a file comes before any metadata record: read in full
+        assert [r.blocks_skipped for r in s.results] == [2, 1]
+        assert all(r.index_mismatch is None for r in s.results)
+    plain = tmp_path / "files"
+    plain.mkdir()
+    for f in files:  # the same files, outside a collection: no index, every block read
+        (plain / f.path.name).write_bytes(f.path.read_bytes())
+    for opts in (
+        ExportOptions(workers=1),
+        ExportOptions(workers=2, latest_only=False, dedup="near"),
+        ExportOptions(workers=1, filters=Filters.build(languages=["zh"])),
+    ):
+        out, ref = tmp_path / "coll.jsonl", tmp_path / "files.jsonl"
+        summary = export([coll], str(out), opts)
+        expected = export([plain], str(ref), opts)
+        rows, want = _jsonl(out), _jsonl(ref)
+        for row in want:
+            row["warc_filename"] = row["warc_filename"].rsplit("/", 1)[-1]
+        assert rows == want and rows
+        assert summary.to_json()["filtered"] == expected.to_json()["filtered"]
+        assert summary.superseded == expected.superseded
+        assert summary.duplicates == expected.duplicates
+
+
+def test_index_that_does_not_fit_is_noted_and_the_file_read_in_full(tmp_path: Path) -> None:
+    coll = _big_collection(tmp_path)
+    good = tmp_path / "good.jsonl"
+    export([coll], str(good), ExportOptions(workers=1, latest_only=False))
+    index = coll / "indexes" / "index.cdxj"
+    lines = index.read_text(encoding="utf-8").splitlines()
+    # the length of the second response of the first file is off by some bytes
+    target = sorted(
+        (json.loads(line.split(" ", 2)[2]) for line in lines),
+        key=lambda d: (d["filename"], int(d["offset"])),
+    )[1]
+    edited = [
+        line.replace(f'"length": "{target["length"]}"', f'"length": "{int(target["length"]) - 9}"')
+        if json.loads(line.split(" ", 2)[2]) == target
+        else line
+        for line in lines
+    ]
+    index.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = export([coll], str(out), ExportOptions(workers=1, latest_only=False))
+    assert out.read_bytes() == good.read_bytes()
+    assert summary.errors == []
+    (mismatch,) = summary.index_mismatches
+    assert mismatch.path.endswith(target["filename"])
+    assert mismatch.offset == int(target["offset"])
+    assert "does not fit" in summary.format()
+    assert summary.to_json()["index_mismatches"][0]["offset"] == int(target["offset"])

@@ -317,3 +317,127 @@ def test_fast_path_reads_what_the_careful_path_reads(tmp_path: Path, monkeypatch
     careful = dump()
     assert fast == careful
     assert len(fast[0]) == 14 and len(fast[1]) == 2
+
+
+# -- ranges and skipped blocks ---------------------------------------------------------------
+
+
+def _big_captures() -> list[Capture]:
+    """Pages large enough (several KB compressed) for their headers to be read alone."""
+    import random
+
+    rng = random.Random(7)
+    caps = sample_captures()
+    for i, cap in enumerate(caps):
+        noise = "".join(rng.choice("abcdefghij klmnopqrstuvwxyz") for _ in range(6000 + i))
+        cap.body = html_page(f"Page {i}", noise)
+    return caps
+
+
+def _dump(refs) -> list[tuple]:
+    return [
+        (r.offset, r.length, r.rec_type, r.record.rec_headers.headers, r.header("WARC-Record-ID"))
+        for r in refs
+    ]
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_range_reads_the_records_that_start_in_it(tmp_path: Path, compress: bool):
+    path = tmp_path / ("r.warc.gz" if compress else "r.warc")
+    write_warc(path, sample_captures(), gzip=compress)
+    whole = _dump(iter_records(path))
+    offsets = [o for o, _, _ in member_offsets(path)]
+    for start_i, end_i in ((0, 3), (3, 7), (7, len(offsets)), (5, 6)):
+        start = offsets[start_i]
+        end = offsets[end_i] if end_i < len(offsets) else None
+        errors: list[ReadError] = []
+        part = _dump(iter_records(path, start=start, end=end, errors=errors))
+        assert part == whole[start_i:end_i]
+        assert errors == []
+    # an end inside a record: that record starts in the range, so it is read whole
+    assert _dump(iter_records(path, start=offsets[2], end=offsets[3] + 1)) == whole[2:4]
+
+
+def test_range_reports_damage_with_file_and_offset(tmp_path: Path, good: Path):
+    bad, offset = corrupted_copy(good, tmp_path / "bad.warc.gz", 6)
+    offsets = [o for o, _, _ in member_offsets(good)]
+    errors: list[ReadError] = []
+    refs = list(iter_records(bad, start=offsets[4], end=offsets[9], errors=errors))
+    assert _types(refs) == LAYOUT[4:6] + LAYOUT[7:9]
+    assert [(e.path, e.offset) for e in errors] == [(str(bad), offset)]
+    assert f"resumed at offset {offsets[7]}" in errors[0].message
+    # damage in the last member of a range: reading resumes where the next range starts
+    errors = []
+    refs = list(iter_records(bad, start=offsets[4], end=offsets[7], errors=errors))
+    assert _types(refs) == LAYOUT[4:6]
+    assert [e.offset for e in errors] == [offset]
+    assert f"resumed at offset {offsets[7]}" in errors[0].message
+
+
+def _members(path: Path) -> dict[int, tuple[int, str]]:
+    """offset -> (length, URL) of the responses, as a CDXJ index gives them."""
+    out = {}
+    for ref in iter_records(path):
+        if ref.rec_type == "response":
+            out[ref.offset] = (ref.length, ref.header("WARC-Target-URI"))
+    return out
+
+
+def test_skipper_leaves_response_blocks_unread(tmp_path: Path):
+    from archive.reader import BlockSkipper
+
+    path = tmp_path / "big.warc.gz"
+    write_warc(path, _big_captures())
+    members = _members(path)
+    skipper = BlockSkipper(members, lambda ref: ref.rec_type == "response")
+    full = list(_dump(iter_records(path)))
+    statuses = [
+        (r.record.http_headers.statusline, r.record.http_headers.headers)
+        for r in iter_records(path)
+        if r.rec_type == "response"
+    ]
+    seen, seen_statuses = [], []
+    for ref in iter_records(path, skipper=skipper):
+        seen.append(_dump([ref])[0])
+        if ref.rec_type == "response":
+            assert not ref.block_read
+            with pytest.raises(ValueError, match="not read"):
+                ref.record.content_stream().read()
+            http = ref.record.http_headers
+            seen_statuses.append((http.statusline, http.headers))
+        else:
+            assert ref.block_read
+            ref.record.content_stream().read()
+    assert seen == full
+    assert seen_statuses == statuses
+    assert skipper.skipped == len(members) == 4
+    assert skipper.mismatch is None
+    # the predicate is asked: nothing skipped when it says no
+    keep = BlockSkipper(members, lambda ref: False)
+    assert _dump(iter_records(path, skipper=keep)) == full and keep.skipped == 0
+
+
+@pytest.mark.parametrize("damage", ["length", "url", "offset"])
+def test_skipper_stops_where_the_index_does_not_fit(tmp_path: Path, damage: str):
+    from archive.reader import BlockSkipper
+
+    path = tmp_path / "big.warc.gz"
+    write_warc(path, _big_captures())
+    members = _members(path)
+    second = sorted(members)[1]
+    length, url = members[second]
+    if damage == "length":
+        members[second] = (length - 7, url)
+    elif damage == "url":
+        members[second] = (length, url + "?other")
+    else:
+        members[second + 3] = members.pop(second)
+    skipper = BlockSkipper(members, lambda ref: ref.rec_type == "response")
+    errors: list[ReadError] = []
+    refs = list(iter_records(path, skipper=skipper, errors=errors))
+    assert _dump(refs) == _dump(iter_records(path)) and errors == []
+    if damage == "offset":  # an offset that is no record start is never looked at
+        assert skipper.mismatch is None
+    else:
+        assert skipper.mismatch is not None and skipper.mismatch[0] == second
+        assert skipper.skipped == 1  # the first response; none after the mismatch

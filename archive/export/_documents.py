@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -84,6 +84,11 @@ class Document:
     text_hash: bytes = b""
     minhash: Any = None  # numpy array of MinHash values, with --dedup near
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickled by field values, in order: faster than the slots default (documents
+        # are pickled into the shards, and again on their way to the exporting process)
+        return (Document, tuple(getattr(self, name) for name in _FIELD_NAMES))
+
     @property
     def word_count(self) -> int:
         return len(self.text.split())
@@ -130,16 +135,31 @@ class Document:
         }
 
 
-def parse_metadata(block: bytes, links: LinksWanted = "all") -> dict[str, Any]:
+#: The metadata fields :func:`apply_metadata` reads (all a document needs from the record).
+APPLIED_FIELDS = frozenset(
+    ("title", "author", "date", "sitename", "languages", "links", "extractor", "status")
+)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Document))
+
+
+def parse_metadata(
+    block: bytes, links: LinksWanted = "all", only: frozenset[str] | None = None
+) -> dict[str, Any]:
     """A metadata block's fields, as :func:`archive.records.parse_warc_fields` reads them,
     except that ``links`` (most of the block: every link of the page) holds only the links
-    asked for. Values that are not JSON are kept as text."""
+    asked for, and that with ``only`` the other fields are left out (not decoded). Values
+    that are not JSON are kept as text."""
     fields: dict[str, Any] = {}
     for line in block.decode("utf-8", "replace").splitlines():
         name, sep, value = line.partition(":")
         if not sep:
             continue
-        name, value = name.strip(), value.strip()
+        name = name.strip()
+        if only is not None and name not in only:
+            continue
+        value = value.strip()
         if name == "links" and links != "all":
             fields[name] = [] if links == "none" else _related_links(value)
             continue

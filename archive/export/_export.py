@@ -2,15 +2,19 @@
 
 1. The inputs (collections, directories, files) become scan tasks: one per file, or per
    range of records for a large gzip file of a collection (cut at offsets from its index).
-2. The tasks run in worker processes (or on Dask) and leave documents in shards.
-3. Here, in task order: records that refer to a response seen by another task are joined
-   (the newest wins), documents without text are dropped, the filters run, and the
-   survivors are noted in a scratch file.
-4. The latest capture of each URL is chosen (unless all captures are wanted), duplicates
-   are removed in output order, and the writers get the rest.
+   A task of a collection file also carries the file's indexed records, so that the scan
+   can step over response bodies it does not need.
+2. The tasks run in worker processes (or on Dask) and leave documents in shards, each
+   judged there (has it text, which filter rule it fails, its URL and capture time).
+3. Here, in task order: the verdicts are counted and the survivors' places noted; only a
+   document that records of another task are joined to (the newest wins) is loaded, joined
+   and judged again.
+4. The latest capture of each URL is chosen (unless all captures are wanted); only the
+   chosen documents are loaded, duplicates are removed in output order, and the writers
+   get the rest.
 
 Memory holds one task's worth of documents per worker, and per document a few small keys
-here (URL, time, fingerprint); text only streams through.
+here (URL, time, place); text only streams through.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pickle
 import sys
 import tempfile
 import time
+from bisect import bisect_left
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +40,7 @@ from ._dedup import DEFAULT_THRESHOLD, Deduplicator, DedupMode, minhash_values, 
 from ._documents import Document, LinksWanted, apply_conversion, apply_metadata
 from ._filters import FILTER_RULES, Filters
 from ._parallel import run_tasks
-from ._scan import Part, ScanMode, ScanResult, ScanTask, ShardReader
+from ._scan import Part, ScanMode, ScanResult, ScanTask, ShardReader, Verdict
 from ._writers import FORMATS, LinkWriter, open_writer
 
 __all__ = [
@@ -51,6 +56,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_RANGE_SIZE = 64 << 20
+
+#: Where a document lies: (task index, number in its shard), or (-1, position) in the
+#: scratch file of documents joined with records of other tasks.
+Location = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -103,6 +112,8 @@ class ExportSummary:
     exported: int = 0
     links: int = 0
     errors: list[ReadError] = field(default_factory=list)
+    # files whose index did not fit them: read in full from the offset given
+    index_mismatches: list[ReadError] = field(default_factory=list)
     seconds: float = 0.0
     dedup: str = "none"
 
@@ -124,6 +135,10 @@ class ExportSummary:
             "errors": [
                 {"file": e.path, "offset": e.offset, "message": e.message} for e in self.errors
             ],
+            "index_mismatches": [
+                {"file": e.path, "offset": e.offset, "message": e.message}
+                for e in self.index_mismatches
+            ],
             "seconds": round(self.seconds, 3),
         }
 
@@ -144,6 +159,13 @@ class ExportSummary:
         lines.extend(f"  {e.path}: offset {e.offset}: {e.message}" for e in self.errors[:50])
         if len(self.errors) > 50:
             lines.append(f"  ... and {len(self.errors) - 50} more")
+        if self.index_mismatches:
+            lines.append(
+                f"files not as their index says (read in full): {len(self.index_mismatches)}"
+            )
+            lines.extend(
+                f"  {e.path}: offset {e.offset}: {e.message}" for e in self.index_mismatches[:50]
+            )
         return "\n".join(lines)
 
 
@@ -193,17 +215,18 @@ def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[InputFile]:
     return files
 
 
-def _index_offsets(index_path: Path) -> dict[str, list[int]]:
-    """Record offsets per file name, from a collection's CDXJ index (range cut points)."""
-    offsets: dict[str, list[int]] = {}
+def _indexed_members(index_path: Path) -> dict[str, dict[int, tuple[int, str]]]:
+    """Per file name, offset -> (length, URL) of its indexed records (a collection's CDXJ)."""
+    members: dict[str, dict[int, tuple[int, str]]] = {}
     with open(index_path, encoding="utf-8") as fh:
         for line in fh:
             try:
                 data = json.loads(line.split(" ", 2)[2])
-                offsets.setdefault(data["filename"], []).append(int(data["offset"]))
-            except (IndexError, KeyError, ValueError):
+                entry = (int(data["length"]), data["url"])
+                members.setdefault(data["filename"], {})[int(data["offset"])] = entry
+            except (IndexError, KeyError, TypeError, ValueError):
                 continue
-    return offsets
+    return members
 
 
 def plan_tasks(
@@ -217,21 +240,37 @@ def plan_tasks(
     since: Any = None,
     links: LinksWanted = "all",
     keep_metadata: bool = True,
+    filters: Filters | None = None,
 ) -> list[ScanTask]:
-    """One task per file; large gzip files of a collection are cut at indexed offsets."""
+    """One task per file; large gzip files of a collection are cut at indexed offsets.
+
+    In ``archive`` mode the tasks of a collection's gzip files carry their indexed members,
+    so that the scan can leave response bodies uninflated (see :mod:`._scan`).
+    """
     tasks: list[ScanTask] = []
-    offsets_cache: dict[Path, dict[str, list[int]]] = {}
+    index_cache: dict[Path, dict[str, dict[int, tuple[int, str]]]] = {}
     for f in files:
         size = f.path.stat().st_size
         cuts = [0]
-        if f.index_path is not None and size > range_size and f.path.name.endswith(".gz"):
-            if f.index_path not in offsets_cache:
-                offsets_cache[f.index_path] = _index_offsets(f.index_path)
-            for offset in sorted(set(offsets_cache[f.index_path].get(f.display_name, ()))):
+        members: dict[int, tuple[int, str]] = {}
+        gzip_in_collection = f.index_path is not None and f.path.name.endswith(".gz")
+        if gzip_in_collection and (size > range_size or mode == "archive"):
+            assert f.index_path is not None
+            if f.index_path not in index_cache:
+                index_cache[f.index_path] = _indexed_members(f.index_path)
+            members = index_cache[f.index_path].get(f.display_name, {})
+        offsets = sorted(members)
+        if size > range_size:
+            for offset in offsets:
                 if offset - cuts[-1] >= range_size and size - offset >= range_size // 4:
                     cuts.append(offset)
         bounds = [*cuts[1:], None]
         for start, end in zip(cuts, bounds, strict=True):
+            in_range = None
+            if mode == "archive" and members:
+                lo = bisect_left(offsets, start)
+                hi = len(offsets) if end is None else bisect_left(offsets, end)
+                in_range = {o: members[o] for o in offsets[lo:hi]}
             tasks.append(
                 ScanTask(
                     index=len(tasks),
@@ -247,6 +286,8 @@ def plan_tasks(
                     shard_dir=shard_dir,
                     links=links,
                     keep_metadata=keep_metadata,
+                    members=in_range,
+                    filters=filters,
                 )
             )
     return tasks
@@ -314,8 +355,10 @@ class DocumentStream:
         keep_empty: bool = False,
         links: LinksWanted = "all",
         keep_metadata: bool = True,
+        filters: Filters | None = None,
     ) -> None:
         self.keep_empty = keep_empty
+        self.filters = filters
         self.summary = ExportSummary(files=len(files), dedup="none")
         self.fingerprint = fingerprint
         self._scratch = tempfile.TemporaryDirectory(prefix="warcloom-export-")
@@ -331,6 +374,7 @@ class DocumentStream:
             since=since,
             links=links,
             keep_metadata=keep_metadata,
+            filters=filters,
         )
         self.summary.tasks = len(tasks)
         bar = _Progress(sum((t.end or t.size) - t.start for t in tasks), progress)
@@ -345,8 +389,11 @@ class DocumentStream:
             self.summary.bytes_read += result.bytes_read
             self.summary.extracted += result.extracted
             self.summary.errors.extend(result.errors)
+            if result.index_mismatch is not None:
+                self.summary.index_mismatches.append(result.index_mismatch)
         self._best = self._best_parts()
         self._readers: OrderedDict[int, ShardReader] = OrderedDict()
+        self._spilled: Any = None
 
     def _best_parts(self) -> dict[tuple[str, str], tuple[Any, int, int]]:
         """Newest part per (response, kind) among the records joined outside their task."""
@@ -382,14 +429,72 @@ class DocumentStream:
                                 self.summary.no_text += 1
                             if not (self.keep_empty and item.source == "extracted"):
                                 continue
-                        if self.fingerprint != "none" and not item.text_hash:
-                            item.text_hash = text_hash(item.text)
-                        if self.fingerprint == "near" and item.minhash is None:
-                            item.minhash = minhash_values(item.text)
+                        self._fingerprint(item)
                         self.summary.documents += 1
                         yield item
             finally:
                 own.close()
+
+    def judged(self) -> Iterator[tuple[Verdict, Location]]:
+        """What ``__iter__`` yields, filtered by the stream's ``filters``, as verdicts and
+        where each document lies (for :meth:`load`), counting rejects in
+        ``summary.filtered``. The workers judged the documents; only one that records of
+        another task are joined to is loaded here (and judged again, joined)."""
+        assert self.filters is not None and not self.keep_empty
+        joined = {key[0] for key in self._best}
+        spill = None
+        try:
+            for result in self.results:
+                for verdict in result.verdicts:
+                    location: Location = (result.task.index, verdict.number)
+                    if verdict.response_id in joined:
+                        doc = self._reader(result.task.index).get(verdict.number)
+                        verdict, doc = self._rejudge(verdict, doc)
+                        if verdict.has_text and verdict.rule is None:
+                            if spill is None:
+                                spill = open(self.scratch / "joined.pkl", "wb")  # noqa: SIM115
+                            location = (-1, spill.tell())
+                            pickle.dump(doc, spill, protocol=pickle.HIGHEST_PROTOCOL)
+                    if not verdict.has_text:
+                        if verdict.referred:
+                            self.summary.no_text += 1
+                        continue
+                    self.summary.documents += 1
+                    if verdict.rule is not None:
+                        self.summary.filtered[verdict.rule] += 1
+                        continue
+                    yield verdict, location
+        finally:
+            if spill is not None:
+                spill.close()
+
+    def _rejudge(self, verdict: Verdict, doc: Document) -> tuple[Verdict, Document]:
+        assert self.filters is not None
+        self._join(doc)
+        has_text = bool(doc.text.strip())
+        if has_text:
+            self._fingerprint(doc)
+        rule = self.filters.rejects(doc) if has_text else None
+        referred = bool(doc.meta_rank or doc.conv_rank)
+        return verdict._replace(has_text=has_text, referred=referred, rule=rule), doc
+
+    def load(self, location: Location) -> Document:
+        """A document :meth:`judged` gave the location of (fingerprinted)."""
+        task_index, number = location
+        if task_index < 0:
+            if self._spilled is None:
+                self._spilled = open(self.scratch / "joined.pkl", "rb")  # noqa: SIM115
+            self._spilled.seek(number)
+            return pickle.load(self._spilled)
+        doc = self._reader(task_index).get(number)
+        self._fingerprint(doc)
+        return doc
+
+    def _fingerprint(self, doc: Document) -> None:
+        if self.fingerprint != "none" and not doc.text_hash:
+            doc.text_hash = text_hash(doc.text)
+        if self.fingerprint == "near" and doc.minhash is None:
+            doc.minhash = minhash_values(doc.text)
 
     def _join(self, doc: Document) -> None:
         meta = self._best.get((doc.response_id, "metadata"))
@@ -406,6 +511,9 @@ class DocumentStream:
         for reader in self._readers.values():
             reader.close()
         self._readers.clear()
+        if self._spilled is not None:
+            self._spilled.close()
+            self._spilled = None
         self._scratch.cleanup()
 
     def __enter__(self) -> DocumentStream:
@@ -443,40 +551,34 @@ def export(
             progress=options.progress,
             links="all" if links is not None else "related",
             keep_metadata=False,
+            filters=options.filters,
         ) as stream:
             summary = stream.summary
             summary.dedup = options.dedup
-            kept = stream.scratch / "kept.pkl"
-            latest: dict[str, tuple[Any, int]] = {}
-            count = 0
-            with open(kept, "wb") as fh:
-                for doc in stream:
-                    rule = options.filters.rejects(doc)
-                    if rule is not None:
-                        summary.filtered[rule] += 1
-                        continue
-                    key = (doc.timestamp.timestamp() if doc.timestamp else float("-inf"), count)
-                    if options.latest_only:
-                        prev = latest.get(doc.url)
-                        if prev is None or key >= prev:
-                            latest[doc.url] = key
-                    pickle.dump(doc, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                    count += 1
+            latest: dict[str, tuple[float, int]] = {}
+            locations: list[Location] = []
+            for verdict, location in stream.judged():
+                seq = len(locations)
+                if options.latest_only:
+                    key = (verdict.time, seq)
+                    prev = latest.get(verdict.url)
+                    if prev is None or key >= prev:
+                        latest[verdict.url] = key
+                locations.append(location)
             winners = {seq for _, seq in latest.values()} if options.latest_only else None
             dedup = Deduplicator(options.dedup, options.near_threshold)
-            with open(kept, "rb") as fh:
-                for seq in range(count):
-                    doc = pickle.load(fh)
-                    if winners is not None and seq not in winners:
-                        summary.superseded += 1
-                        continue
-                    if dedup.is_duplicate(seq, doc.text_hash, doc.minhash):
-                        summary.duplicates += 1
-                        continue
-                    writer.write(doc)
-                    if links is not None:
-                        links.write(doc)
-                    summary.exported += 1
+            for seq, location in enumerate(locations):
+                if winners is not None and seq not in winners:
+                    summary.superseded += 1
+                    continue
+                doc = stream.load(location)
+                if dedup.is_duplicate(seq, doc.text_hash, doc.minhash):
+                    summary.duplicates += 1
+                    continue
+                writer.write(doc)
+                if links is not None:
+                    links.write(doc)
+                summary.exported += 1
     except BaseException:
         writer.abort()
         if links is not None:

@@ -12,6 +12,12 @@ pipeline (:func:`archive.extraction.analyse_html`): an HTML response is held bac
 then. ``mode="extract"`` analyses every HTML response and ignores the archive's records.
 Only HTML with a 2xx status (or no status: ``resource`` records) is analysed, as in a crawl.
 
+In ``mode="archive"``, a file of a collection comes with its indexed members (offset,
+length, URL): once the file has shown referring records, the scan has no use for response
+bodies, so those are not inflated (:class:`archive.reader.BlockSkipper`: only the headers
+are, and reading moves on by the indexed length). Where the file and the index disagree,
+the rest of the file is read in full and the result says where (``index_mismatch``).
+
 Results go to a *shard*: a file of pickled items in a scratch directory (local pools) or a
 list returned with the result (Dask workers, which may not share a disk with the client).
 """
@@ -21,18 +27,18 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import zlib
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from archive.extraction import ExtractionOptions
-from archive.reader import GZIP_MAGIC, ReadError, RecordRef, iter_records, read_record_at
+from archive.reader import BlockSkipper, ReadError, RecordRef, iter_records
 
 from ._dedup import minhash_values, text_hash
 from ._documents import (
+    APPLIED_FIELDS,
     LOWEST_DATE,
     Document,
     LinksWanted,
@@ -44,8 +50,9 @@ from ._documents import (
     parse_warc_datetime,
     split_conversion,
 )
+from ._filters import Filters
 
-__all__ = ["Part", "ScanResult", "ScanTask", "ShardReader", "run_scan"]
+__all__ = ["Part", "ScanResult", "ScanTask", "ShardReader", "Verdict", "run_scan"]
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +84,11 @@ class ScanTask:
     shard_dir: str | None = None
     links: LinksWanted = "all"  # which links documents carry (and metadata records parse)
     keep_metadata: bool = True  # Document.metadata of analysed pages (re-extraction writes it)
+    # offset -> (length, URL) of the indexed records in the range, from the collection's
+    # index: lets an archive-mode scan leave response bodies it does not need uninflated
+    members: Mapping[int, tuple[int, str]] | None = None
+    # an export's filters: each document's verdict comes back in ScanResult.verdicts
+    filters: Filters | None = None
 
 
 @dataclass
@@ -105,6 +117,24 @@ class ScanResult:
     items: list[Any] | None = None  # when there is no shard directory
     positions: list[int] = field(default_factory=list)  # of every item in the shard
     parts: list[tuple[str, str, Rank, int]] = field(default_factory=list)  # kind, id, rank, item
+    blocks_skipped: int = 0  # response blocks left uninflated (headers from the index's offsets)
+    # per document in the shard, what deciding its fate needs without loading it (valid
+    # unless records of another task are joined to it): see Verdict
+    verdicts: list[Verdict] = field(default_factory=list)
+    index_mismatch: ReadError | None = None  # where the file stopped agreeing with its index
+
+
+class Verdict(NamedTuple):
+    """A document as the task left it, judged: enough to filter it and to choose the latest
+    capture of its URL without unpickling it."""
+
+    number: int  # in the shard
+    response_id: str
+    url: str
+    time: float  # capture time (POSIX seconds), -inf when unknown
+    has_text: bool
+    referred: bool  # metadata or conversion records were found for it
+    rule: str | None  # the first filter rule it fails (ScanTask.filters), or None
 
 
 @dataclass
@@ -192,8 +222,14 @@ class _Scanner:
 
     def run(self) -> ScanResult:
         task = self.task
+        skipper = None
+        if task.members and task.mode == "archive":
+            skipper = BlockSkipper(task.members, self._block_unneeded)
+        records = iter_records(
+            task.path, errors=self.result.errors, start=task.start, end=task.end, skipper=skipper
+        )
         try:
-            for ref in _records(task, self.result.errors):
+            for ref in records:
                 self.seq += 1
                 self.result.records += 1
                 try:
@@ -206,10 +242,23 @@ class _Scanner:
             self._decide_bodies(final=True)
             self._flush(final=True)
         finally:
+            records.close()
             self.shard.close()
         end = task.size if task.end is None else min(task.end, task.size)
         self.result.bytes_read = max(0, end - task.start)
+        if skipper is not None:
+            self.result.blocks_skipped = skipper.skipped
+            if skipper.mismatch is not None:
+                offset, reason = skipper.mismatch
+                message = f"{reason}: the index does not fit the file, read in full from here"
+                logger.warning("%s: offset %d: %s", task.path, offset, message)
+                self.result.index_mismatch = ReadError(task.path, offset, message)
         return self.result
+
+    def _block_unneeded(self, ref: RecordRef) -> bool:
+        """Whether a response's body is of no use (asked with its headers only): once the
+        file has shown its own metadata/conversion records, nothing is analysed on the fly."""
+        return self.referring_seen and ref.rec_type in _DOC_TYPES
 
     # -- records ---------------------------------------------------------------------------
 
@@ -279,7 +328,8 @@ class _Scanner:
         block = ref.record.content_stream().read()
         entry = self.pending.get(refers_to)
         if kind == "metadata":
-            fields = parse_metadata(block, self.task.links)
+            only = None if self.task.keep_metadata else APPLIED_FIELDS
+            fields = parse_metadata(block, self.task.links, only)
             if entry is not None:
                 if entry.doc.meta_rank is None or rank > entry.doc.meta_rank:
                     apply_metadata(entry.doc, fields, rank)
@@ -365,8 +415,21 @@ class _Scanner:
             del self.pending[rid]
             if doc.text and not doc.text_hash:
                 self._fingerprint(doc)
-            self.shard.add(doc)
+            number = self.shard.add(doc)
             self.result.documents += 1
+            if self.task.filters is not None:
+                has_text = bool(doc.text.strip())
+                self.result.verdicts.append(
+                    Verdict(
+                        number,
+                        doc.response_id,
+                        doc.url,
+                        doc.timestamp.timestamp() if doc.timestamp else float("-inf"),
+                        has_text,
+                        bool(doc.meta_rank or doc.conv_rank),
+                        self.task.filters.rejects(doc) if has_text else None,
+                    )
+                )
 
     def _fingerprint(self, item: Document | Part) -> None:
         if self.task.fingerprint == "none" or not item.text:
@@ -378,63 +441,3 @@ class _Scanner:
 
 def _header(http: Any, name: str) -> str | None:
     return http.get_header(name) if http is not None else None
-
-
-# -- reading a file or a range of it ---------------------------------------------------------
-
-
-def _records(task: ScanTask, errors: list[ReadError]) -> Iterator[RecordRef]:
-    if task.start == 0 and task.end is None:
-        yield from iter_records(task.path, errors=errors)
-        return
-    yield from _iter_range(task.path, task.start, task.end, errors)
-
-
-def _iter_range(
-    path: str, start: int, end: int | None, errors: list[ReadError]
-) -> Iterator[RecordRef]:
-    """Records of a gzip-per-record file whose members start in ``[start, end)``.
-
-    Ranges are cut at record offsets from the collection index, so ``start`` is a member
-    boundary. Damage is reported and skipped to the next gzip member, as the reader does.
-    """
-    size = os.path.getsize(path)
-    stop = size if end is None else min(end, size)
-    pos = start
-    while pos < stop:
-        try:
-            ref = read_record_at(path, pos)
-        except ValueError as exc:
-            nxt = _next_member(path, pos + 1, stop)
-            errors.append(ReadError(path, pos, f"{exc}; resumed at offset {nxt}"))
-            logger.warning("%s: offset %d: %s", path, pos, exc)
-            pos = nxt
-            continue
-        try:
-            yield ref
-        finally:
-            ref.close()
-        pos += max(ref.length, 1)
-
-
-def _next_member(path: str, pos: int, stop: int) -> int:
-    with open(path, "rb") as fh:
-        while pos < stop:
-            fh.seek(pos)
-            buf = fh.read(1 << 20)
-            if not buf:
-                return stop
-            hit = buf.find(GZIP_MAGIC)
-            while hit >= 0:
-                member_start = pos + hit
-                if member_start >= stop:
-                    return stop
-                fh.seek(member_start)
-                probe = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                try:
-                    probe.decompress(fh.read(512))
-                    return member_start
-                except zlib.error:
-                    hit = buf.find(GZIP_MAGIC, hit + 1)
-            pos += max(len(buf) - len(GZIP_MAGIC), 1)
-    return stop
