@@ -10,6 +10,10 @@ it costs CPU, so figures are then lower and noted), and runs, each in a fresh pr
   (b) warcloom, capture only (extraction off: links only, in the worker pool)
   (c) warcloom, full pipeline (capture + extraction + language tags in worker processes)
   (d) warcloom, extraction inline on the reactor thread
+  (e) warcloom, full pipeline following every link like (a) (not in the default run)
+
+(b), (c) and (d) follow the related-reading links (warcloom's default), which reach every
+page of the generated site; (e) shows the cost of following everything as (a) does.
 
 It prints pages/s and peak RSS (process tree) for each, and (c)/(a), (b)/(a), (d)/(a).
 Every variant uses the same concurrency (16, no delay) and obeys robots.txt.
@@ -189,7 +193,6 @@ with open(sys.argv[2], "w") as fh:
 def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], str]]:
     baseline = work / "baseline.py"
     baseline.write_text(BASELINE)
-    common = ["--follow", "related"]
 
     def warcloom(name: str, *settings: str) -> list[str]:
         out = work / f"out-{name}"
@@ -205,11 +208,10 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             str(out),
             "--stats-json",
             str(work / f"stats-{name}.json"),
-            *common,
             *flags,
         ]
 
-    stats = {k: str(work / f"stats-{k}.json") for k in "abcd"}
+    stats = {k: str(work / f"stats-{k}.json") for k in "abcde"}
     return {
         "a": (
             "bare Scrapy CrawlSpider, follow all",
@@ -222,6 +224,11 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             "warcloom extraction inline",
             warcloom("d", "WARCLOOM_EXTRACT_INLINE=True"),
             stats["d"],
+        ),
+        "e": (
+            "warcloom full pipeline, follow all",
+            warcloom("e", "WARCLOOM_FOLLOW=all"),
+            stats["e"],
         ),
     }
 
@@ -265,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     if "a" in results:
         base = results["a"][0]
         print()
-        for key in "cbd":
+        for key in "cbde":
             if key in results:
                 print(f"({key})/(a) = {results[key][0] / base:.2f}")
         print("targets: (c)/(a) >= 1.0, (b)/(a) >= 0.9")

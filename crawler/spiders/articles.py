@@ -65,6 +65,11 @@ class ArticlesSpider(scrapy.Spider):
         every_seed = self.seed_urls + self.sitemaps + self.feeds
         self.seed_hosts = frozenset((urlsplit(url).hostname or "").lower() for url in every_seed)
         self.allowed_domains = _split(domains) or sorted(self.seed_hosts)
+        # URLs this process already turned into requests: most links of a page were seen on
+        # earlier pages, and skipping them here saves building, fingerprinting and
+        # scheduling a request the frontier would drop anyway (it stays the authority,
+        # across resumes too)
+        self._followed: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
@@ -135,7 +140,11 @@ class ArticlesSpider(scrapy.Spider):
         if self.max_depth and depth > self.max_depth:
             self.crawler.stats.inc_value("warcloom/scope/too_deep", len(urls))
             return
-        for url in urls:
+        fresh = [url for url in urls if url not in self._followed]
+        self._followed.update(fresh)
+        if len(fresh) < len(urls):
+            self.crawler.stats.inc_value("warcloom/links/already_followed", len(urls) - len(fresh))
+        for url in fresh:
             if self._in_scope(url):
                 yield scrapy.Request(url, callback=self.parse)
 
