@@ -334,3 +334,28 @@ def test_progress_line_only_when_asked_or_on_a_terminal(crawl: CrawlRun, tmp_pat
     lines = [line for line in output.split("\x1b[K") if line.startswith("pages ")]
     assert lines, output[-2000:]
     assert "/s  queued " in lines[-1] and "WARC " in lines[-1]
+
+
+def test_per_site_link_rules_from_settings_reach_the_spider(tmp_path: Path) -> None:
+    with SampleSite() as site:
+        rules = json.dumps({"127.0.0.1": {"related": ["div.box.tags"]}})
+        warcloom(
+            "crawl",
+            site.url(site.manifest.seed_path),
+            "--depth",
+            "1",
+            "--out",
+            str(tmp_path),
+            *FAST,
+            "-s",
+            f"WARCLOOM_LINK_RULES={rules}",
+        )
+        seed_url = site.url(site.manifest.seed_path)
+    view = ArchiveView.load(tmp_path / "collections" / "default" / "archive")
+    (seed,) = view.responses_by_url()[seed_url]
+    related = [link for link in view.metadata_fields(seed)["links"] if link["region"] == "related"]
+    # the tag cloud is related reading by the rule, next to the block found on its own
+    assert any("/tag/" in link["url"] for link in related)
+    assert any("/news/" in link["url"] for link in related)
+    # and it was followed as such
+    assert any("/tag/" in r.url for r in view.of_type("request"))
