@@ -359,3 +359,25 @@ def test_per_site_link_rules_from_settings_reach_the_spider(tmp_path: Path) -> N
     assert any("/news/" in link["url"] for link in related)
     # and it was followed as such
     assert any("/tag/" in r.url for r in view.of_type("request"))
+
+
+def test_scrapy_crawl_articles_through_scrapy_cfg(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    scrapy = Path(sys.executable).parent / "scrapy"
+    with SampleSite() as site:
+        seed = site.url(site.manifest.seed_path)
+        settings = [f"WARCLOOM_OUT={tmp_path}", "DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False"]
+        result = subprocess.run(
+            [str(scrapy), "crawl", "articles", "-a", f"seeds={seed}", "-a", "depth=1"]
+            + [flag for value in settings for flag in ("-s", value)],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        related = len(site.manifest.article(site.manifest.seed_path).related_paths)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "warcloom summary" in result.stderr
+    view = ArchiveView.load(tmp_path / "collections" / "default" / "archive")
+    analysed = {r.url for r in view.of_type("conversion")}
+    assert seed in analysed and 1 < len(analysed) <= 1 + related
