@@ -20,7 +20,9 @@ one member, so they cannot be fetched by offset: they come with ``addressable=Fa
 
 Healthy gzip members take a fast path with the same results: the file is read in large
 windows, a member is inflated in memory (zlib checks its CRC and length), and its one record
-is parsed by warcio's record loader straight from the inflated bytes. Whatever that path does
+is parsed from the inflated bytes: a plain WARC/1.0 or 1.1 record's headers here, in one
+piece, with warcio's record built (by its loader, from the same bytes) only when a consumer
+asks for ``ref.record``; anything else by warcio's record loader. Whatever that path does
 not find exactly as expected (no gzip header, a zlib error, a member cut off by the end of the
 file or larger than 4 MiB inflated, a record that is short, invalid or not alone in its
 member, pending damage to report) goes to the careful path above, from the same offset.
@@ -121,6 +123,16 @@ class RecordRef:
 
     def header(self, name: str) -> str | None:
         return self.record.rec_headers.get_header(name)
+
+    @property
+    def http_headers(self) -> StatusAndHeaders | None:
+        """``record.http_headers`` (None when not parsed, or not an HTTP record)."""
+        return self.record.http_headers
+
+    def read_content(self) -> bytes:
+        """``record.content_stream().read()``: the content, transfer and content encodings
+        removed (the block, for a record without HTTP headers). Read it once."""
+        return self.record.content_stream().read()
 
 
 class _Damaged(Exception):
@@ -406,25 +418,15 @@ def _skipped_member(
         return None
     # (enough of the member for _HEAD_OUT inflated bytes: deflate never grows data much)
     view = window.view(pos, min(length, _HEAD_OUT + 1024))
-    parsed = _parse_head(view, length, fmt_hint, parse_http, loader, pos)
-    if parsed is None:
+    ref = _parse_head(view, length, fmt_hint, parse_http, loader, pos, path)
+    if ref is None:
         return None
-    record, fmt = parsed
-    target = record.rec_headers.get_header("WARC-Target-URI") or ""
+    target = ref.header("WARC-Target-URI") or ""
     for bad, repl in (("\r", "%0D"), ("\n", "%0A"), ("\x0c", "%0C"), ("\x00", "%00")):
         target = target.replace(bad, repl)  # as the index writes it
     if target != url:
         skipper.mismatch = (pos, f"the record's target URI is not the indexed {url!r}")
         return None
-    record.raw_stream = _Unread()
-    ref = RecordRef(
-        record=record,
-        path=path,
-        offset=pos,
-        length=length,
-        format="arc" if fmt == "arc" else "warc",
-        block_read=False,
-    )
     if not skipper.skip(ref):
         return None
     skipper.skipped += 1
@@ -438,10 +440,11 @@ def _parse_head(
     parse_http: bool,
     loader: ArcWarcRecordLoader,
     pos: int,
-) -> tuple[ArcWarcRecord, str | None] | None:
+    path: str,
+) -> RecordRef | None:
     """The record at the start of a gzip member (``length`` bytes, ``member`` the first of
-    them), parsed from as little of it inflated as holds its headers; None when that cannot
-    be done (the member is then read in full)."""
+    them), with its headers only, parsed from as little of it inflated as holds them; None
+    when that cannot be done (the member is then read in full)."""
     dec = zlib.decompressobj(16 + zlib.MAX_WBITS)
     head = b""
     used = 0
@@ -454,18 +457,45 @@ def _parse_head(
         used += step
         if dec.eof or used >= length or used >= len(member):
             return None  # a small member, or headers to its end: read it all
-        stream = _Member(head)
-        fmt = _sniff_format(stream) or fmt_hint
-        try:
-            record = loader.parse_record_stream(stream, None, fmt, not parse_http, False)
-            _validate(record, pos)
-        except Exception:
-            record = None
-        # headers ended before what is inflated ends: they are all there
-        if record is not None and stream.tell() < len(head):
-            return record, fmt
+        ref = _MemberRef.parse(head, loader, parse_http, path, pos, length, complete=False)
+        if ref is None:
+            ref = _parse_head_warcio(head, fmt_hint, parse_http, loader, pos, path, length)
+        if ref is not None:
+            return ref
         step *= 2
     return None
+
+
+def _parse_head_warcio(
+    head: bytes,
+    fmt_hint: str | None,
+    parse_http: bool,
+    loader: ArcWarcRecordLoader,
+    pos: int,
+    path: str,
+    length: int,
+) -> RecordRef | None:
+    """As :func:`_parse_head`, for a record the minimal parse does not take (an ARC record,
+    an older WARC version), through warcio's record loader."""
+    stream = _Member(head)
+    fmt = _sniff_format(stream) or fmt_hint
+    try:
+        record = loader.parse_record_stream(stream, None, fmt, not parse_http, False)
+        _validate(record, pos)
+    except Exception:
+        return None
+    # headers ended before what is inflated ends: they are all there
+    if stream.tell() >= len(head):
+        return None
+    record.raw_stream = _Unread()
+    return RecordRef(
+        record=record,
+        path=path,
+        offset=pos,
+        length=length,
+        format="arc" if fmt == "arc" else "warc",
+        block_read=False,
+    )
 
 
 class _Unread(RawIOBase):
@@ -513,6 +543,9 @@ def _fast_member(
     # is itself gzip data once more
     if member[:2] == GZIP_MAGIC[:2]:
         return None
+    ref = _MemberRef.parse(member, loader, parse_http, path, pos, consumed)
+    if ref is not None:
+        return ref
     stream = _Member(member)
     fmt = _sniff_format(stream) or fmt_hint
     try:
@@ -533,6 +566,179 @@ def _fast_member(
         length=consumed,
         format="arc" if fmt == "arc" else "warc",
     )
+
+
+_WARC_STARTS = (b"WARC/1.0\r\n", b"WARC/1.1\r\n")
+_HTTP_RECORDS = frozenset(ArcWarcRecordLoader.HTTP_RECORDS)
+_HTTP_SCHEMES = tuple(ArcWarcRecordLoader.HTTP_SCHEMES)
+
+
+class _MemberRef(RecordRef):
+    """A record of the fast path, whose WARC headers were parsed here in one piece.
+
+    warcio's record is built from the same bytes by the same loader, but only when
+    ``record`` is asked for: ``rec_type``, ``header()``, ``http_headers`` and
+    ``read_content()`` do without it (what an export reads of most records). The record
+    must be one that warcio parses the same way, and complete: :meth:`parse` takes only a
+    WARC/1.0 or 1.1 record whose header block :func:`_split_block` takes, with a WARC-Type,
+    a Content-Length of ASCII digits, a target URI that is not in angle brackets (warcio
+    rewrites those), and for a whole member its block complete, followed by nothing but
+    blank lines.
+    """
+
+    _record: ArcWarcRecord | None
+
+    def __init__(
+        self,
+        data: bytes,
+        fields: dict[str, str],
+        block_at: int,
+        block_len: int,
+        http: bool,
+        loader: ArcWarcRecordLoader,
+        parse_http: bool,
+        path: str,
+        offset: int,
+        length: int,
+        block_read: bool,
+    ) -> None:
+        self._data = data  # the inflated member; its start only when the block is unread
+        self._fields = fields  # lower-cased name -> first value, as warcio looks them up
+        self._block_at = block_at
+        self._block_len = block_len
+        self._http = http  # warcio parses HTTP headers at the start of the block
+        self._http_headers: StatusAndHeaders | None = None
+        self._loader = loader
+        self._parse_http = parse_http
+        self._record = None
+        self._closed = False
+        self.path = path
+        self.offset = offset
+        self.length = length
+        self.addressable = True
+        self.format = "warc"
+        self.block_read = block_read
+
+    @classmethod
+    def parse(
+        cls,
+        data: bytes,
+        loader: ArcWarcRecordLoader,
+        parse_http: bool,
+        path: str,
+        offset: int,
+        length: int,
+        complete: bool = True,
+    ) -> _MemberRef | None:
+        """The record of an inflated member (``complete``), or of the start of one (its
+        headers only: the block is then left unread); None when not sure (see above)."""
+        if not data.startswith(_WARC_STARTS):
+            return None
+        parsed = _split_block(data, 0, len(data))
+        if parsed is None:
+            return None
+        # (reversed: the first of several values of a name wins, as in warcio's lookup)
+        fields = {name.lower(): value for name, value in reversed(parsed[1])}
+        rec_type = fields.get("warc-type")
+        declared = fields.get("content-length")
+        if not rec_type or declared is None or not (declared.isascii() and declared.isdigit()):
+            return None
+        uri = fields.get("warc-target-uri")
+        if uri is not None and uri.startswith("<") and uri.endswith(">"):
+            return None
+        block_at = parsed[2]
+        block_len = int(declared)
+        http = parse_http and block_len != 0 and rec_type in _HTTP_RECORDS
+        if http:
+            if uri is None:
+                return None  # warcio fails on it: the careful path reports it
+            http = uri.startswith(_HTTP_SCHEMES)
+        end = block_at + block_len
+        if complete:
+            if end > len(data) or data[end:].strip():
+                return None  # block cut short, or more than one record in the member
+        else:
+            # every header warcio reads must be in ``data``: those of the block too
+            stop = block_at
+            if http:
+                found = data.find(b"\r\n\r\n", block_at, end)
+                if found < 0:
+                    return None
+                stop = found + 4
+            if stop >= len(data):
+                return None
+        return cls(
+            data,
+            fields,
+            block_at,
+            block_len,
+            http,
+            loader,
+            parse_http,
+            path,
+            offset,
+            length,
+            complete,
+        )
+
+    @property  # type: ignore[override]
+    def record(self) -> ArcWarcRecord:
+        record = self._record
+        if record is None:
+            stream = _Member(self._data)
+            record = self._loader.parse_record_stream(
+                stream, None, "warc", not self._parse_http, False
+            )
+            if self.block_read:
+                record.raw_stream = BytesIO(record.raw_stream.read())
+            else:
+                record.raw_stream = _Unread()
+            if self._closed:
+                record.raw_stream.close()  # as if it had been built before
+            self._record = record
+        return record
+
+    @record.setter
+    def record(self, value: ArcWarcRecord) -> None:
+        self._record = value
+
+    @property
+    def rec_type(self) -> str:
+        if self._record is not None:
+            return self._record.rec_type
+        return self._fields["warc-type"]
+
+    def header(self, name: str) -> str | None:
+        if self._record is not None:
+            return self._record.rec_headers.get_header(name)
+        return self._fields.get(name.lower())
+
+    @property
+    def http_headers(self) -> StatusAndHeaders | None:
+        if self._record is not None:
+            return self._record.http_headers
+        if not self._http:
+            return None
+        if self._http_headers is None:
+            stream = _Member(self._data)
+            stream.seek(self._block_at)
+            self._http_headers = self._loader.load_http_headers(
+                self.rec_type,
+                self._fields["warc-target-uri"],
+                LimitReader(stream, self._block_len),
+                self._block_len,
+            )
+        return self._http_headers
+
+    def read_content(self) -> bytes:
+        if self._record is None and not self._http and self.block_read and not self._closed:
+            return self._data[self._block_at : self._block_at + self._block_len]
+        return super().read_content()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._record is not None:
+            self._record.raw_stream.close()
 
 
 class _Member(BytesIO):
@@ -572,34 +778,48 @@ class _HeaderParser(StatusAndHeadersParser):
         return super().parse(stream, full_statusline)
 
     def _parse_block(self, data: bytes, pos: int, stop: int) -> tuple[StatusAndHeaders, int] | None:
-        end = data.find(b"\r\n\r\n", pos, stop)
-        if end < 0:
+        parsed = _split_block(data, pos, stop)
+        if parsed is None:
             return None
-        end += 4
-        try:
-            text = data[pos:end].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        lines = text.split("\n")[:-2]  # the last two: the blank line's "\r" and ""
-        status = lines[0].rstrip()
-        if not status:
-            return None
+        status, headers, used, text_len = parsed
         if self.verify:
             protocol_status = self.split_prefix(status, self.statuslist)
             if not protocol_status:
                 return None  # warcio raises, with its message
         else:
             protocol_status = status.split(" ", 1)
-        headers = []
-        for raw in lines[1:]:
-            line = raw.rstrip()
-            if not line or line[0] in " \t":
-                return None
-            name, sep, value = line.partition(":")
-            if sep:
-                headers.append((name.rstrip(" \t"), value.lstrip()))
         rest = protocol_status[1].strip() if len(protocol_status) > 1 else ""
-        return _Headers.of(rest, headers, protocol_status[0], len(text)), end - pos
+        return _Headers.of(rest, headers, protocol_status[0], text_len), used
+
+
+def _split_block(
+    data: bytes, pos: int, stop: int
+) -> tuple[str, list[tuple[str, str]], int, int] | None:
+    """A header block at ``pos`` as warcio's parser reads it line by line, when that is
+    certain: (status line, header pairs, bytes used, characters); None when the block is
+    not UTF-8, not ended by CRLF CRLF before ``stop``, or has a blank line, a continuation
+    line or an empty status line before that."""
+    end = data.find(b"\r\n\r\n", pos, stop)
+    if end < 0:
+        return None
+    end += 4
+    try:
+        text = data[pos:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = text.split("\n")[:-2]  # the last two: the blank line's "\r" and ""
+    status = lines[0].rstrip()
+    if not status:
+        return None
+    headers = []
+    for raw in lines[1:]:
+        line = raw.rstrip()
+        if not line or line[0] in " \t":
+            return None
+        name, sep, value = line.partition(":")
+        if sep:
+            headers.append((name.rstrip(" \t"), value.lstrip()))
+    return status, headers, end - pos, len(text)
 
 
 class _Headers(StatusAndHeaders):

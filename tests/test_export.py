@@ -509,3 +509,33 @@ def test_index_that_does_not_fit_is_noted_and_the_file_read_in_full(tmp_path: Pa
     assert mismatch.offset == int(target["offset"])
     assert "does not fit" in summary.format()
     assert summary.to_json()["index_mismatches"][0]["offset"] == int(target["offset"])
+
+
+def test_document_pickles_with_its_datetimes_intact() -> None:
+    """Documents travel pickled (UTC datetimes without their tzinfo): they come back equal,
+    with the same tzinfo (UTC as the very object), whatever their dates are."""
+    import pickle
+    from datetime import timedelta, timezone
+
+    from archive.export._documents import LOWEST_DATE, Document
+
+    utc = datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    other = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    naive = datetime(2024, 5, 1, 10, 0)
+    for stamp, meta, conv in [
+        (utc, (utc, 1, 2), (LOWEST_DATE, -1, -1)),
+        (None, None, None),
+        (other, (other, 0, 0), None),
+        (naive, None, (naive, 3, 4)),
+    ]:
+        doc = Document("http://e.org/", stamp, 200, "text/html", None, "f", 0, 1, "<id>")
+        doc.meta_rank, doc.conv_rank, doc.text = meta, conv, "text"
+        back = pickle.loads(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == doc
+        for a, b in [
+            (back.timestamp, stamp),
+            (back.meta_rank and back.meta_rank[0], meta and meta[0]),
+            (back.conv_rank and back.conv_rank[0], conv and conv[0]),
+        ]:
+            assert (a and a.tzinfo) == (b and b.tzinfo)
+            assert (a is not None and a.tzinfo is UTC) == (b is not None and b.tzinfo is UTC)

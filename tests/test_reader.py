@@ -441,3 +441,100 @@ def test_skipper_stops_where_the_index_does_not_fit(tmp_path: Path, damage: str)
     else:
         assert skipper.mismatch is not None and skipper.mismatch[0] == second
         assert skipper.skipped == 1  # the first response; none after the mismatch
+
+
+def _odd_member(headers: str, block: bytes) -> bytes:
+    head = headers.replace("\n", "\r\n").encode("utf-8")
+    return gzip.compress(
+        head + f"Content-Length: {len(block)}\r\n\r\n".encode() + block + b"\r\n\r\n"
+    )
+
+
+def test_lazy_fast_path_agrees_with_warcio(tmp_path: Path, good: Path, monkeypatch) -> None:
+    """The fast path parses WARC headers itself and builds warcio's record only on demand:
+    rec_type, header(), http_headers, read_content() and the record are those of the careful
+    path, for usual records and for the unusual ones it leaves to warcio."""
+    import archive.reader as reader
+
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-A:  b \r\n\r\n<p>hi</p>"
+    odd = [
+        # angle-bracketed target URI (warcio rewrites it), a continuation line, a second
+        # WARC-Type in another case, WARC/1.0, an empty block, a non-UTF-8 header value
+        "WARC/1.1\nWARC-Type: response\nWARC-Target-URI: <http://e.org/b>\n"
+        "Content-Type: application/http; msgtype=response\n",
+        "WARC/1.1\nWARC-Type: response\nWARC-Target-URI: http://e.org/c\nX-Long: a\n b\n",
+        "WARC/1.0\nwarc-type: resource\nWARC-Type: response\nWARC-Target-URI: http://e.org/d\n",
+        "WARC/1.1\nWARC-Type: metadata\nWARC-Refers-To: <urn:uuid:2>\n",
+        "WARC/1.1\nWARC-Type: request\nWARC-Target-URI: https://e.org/e\n",
+    ]
+    path = tmp_path / "mixed.warc.gz"
+    with open(path, "wb") as fh:
+        fh.write(good.read_bytes())
+        for i, headers in enumerate(odd):
+            fh.write(_odd_member(headers, b"" if i == 3 else http))
+        fh.write(
+            gzip.compress(
+                b"WARC/1.1\r\nWARC-Type: resource\r\nX: \xff\r\n"
+                + b"Content-Length: 2\r\n\r\nok\r\n\r\n"
+            )
+        )
+
+    names = ("WARC-Type", "warc-target-uri", "WARC-Record-ID", "Content-Type", "X-Long", "Nope")
+
+    def dump(parse_http: bool) -> tuple[list, list, int]:
+        out, errors, lazy = [], [], 0
+        for ref in iter_records(path, errors=errors, parse_http=parse_http):
+            lazy += isinstance(ref, reader._MemberRef)
+            h = ref.http_headers
+            row = [
+                ref.offset,
+                ref.length,
+                ref.rec_type,
+                [ref.header(n) for n in names],
+                None if h is None else (h.protocol, h.statusline, h.headers, h.total_len),
+                ref.read_content(),
+            ]
+            r = ref.record
+            row += [r.rec_type, r.rec_headers.headers, r.rec_headers.protocol, r.length]
+            row += [r.content_type, r.payload_length, r.rec_headers.total_len]
+            row.append(None if r.http_headers is None else r.http_headers.headers)
+            out.append(row)
+        return out, errors, lazy
+
+    fast = [dump(True), dump(False)]
+    # the usual records, and the odd ones warcio reads the same way (WARC/1.0, a WARC-Type
+    # given twice, an empty block, an https request), took the lazy path
+    assert fast[0][2] == len(LAYOUT) + 3
+    monkeypatch.setattr(reader, "_fast_member", lambda *args: None)
+    careful = [dump(True), dump(False)]
+    assert [f[:2] for f in fast] == [c[:2] for c in careful]
+    assert len(fast[0][0]) == len(LAYOUT) + len(odd) + 1
+
+
+def test_lazy_record_after_close_is_closed(good: Path) -> None:
+    refs = list(iter_records(good))  # each closed as the iteration moved on
+    conv = next(r for r in refs if r.rec_type == "conversion")
+    with pytest.raises(ValueError):
+        conv.read_content()
+    with pytest.raises(ValueError):
+        conv.record.raw_stream.read()
+
+
+def test_skipped_blocks_keep_their_http_headers(tmp_path: Path) -> None:
+    from archive.reader import BlockSkipper
+
+    path = tmp_path / "big.warc.gz"
+    write_warc(path, _big_captures())
+    full = [
+        (r.offset, r.http_headers.statusline, r.http_headers.headers)
+        for r in iter_records(path)
+        if r.rec_type == "response"
+    ]
+    skipper = BlockSkipper(_members(path), lambda ref: ref.rec_type == "response")
+    seen = []
+    for ref in iter_records(path, skipper=skipper):
+        if ref.rec_type == "response":
+            seen.append((ref.offset, ref.http_headers.statusline, ref.http_headers.headers))
+            with pytest.raises(ValueError, match="not read"):
+                ref.read_content()
+    assert seen == full and skipper.skipped == 4

@@ -273,10 +273,9 @@ class _Scanner:
 
     def _response(self, ref: RecordRef) -> None:
         task = self.task
-        rec = ref.record
         url = (ref.header("WARC-Target-URI") or "").strip().strip("<>")
         rid = ref.header("WARC-Record-ID") or f"<{task.path}#{ref.offset}>"
-        http = rec.http_headers if ref.rec_type == "response" else None
+        http = ref.http_headers if ref.rec_type == "response" else None
         status: int | None = None
         if http is not None:
             try:
@@ -307,10 +306,10 @@ class _Scanner:
         if task.mode == "extract":
             if task.since is not None and (doc.timestamp is None or doc.timestamp < task.since):
                 return
-            body = rec.content_stream().read()
+            body = ref.read_content()
             self._analyse(entry, body, content_type, _header(http, "Content-Language"))
         elif not self.referring_seen:
-            entry.body = rec.content_stream().read()
+            entry.body = ref.read_content()
             entry.content_type = content_type
             entry.content_language = _header(http, "Content-Language")
             self.bodies.append(entry)
@@ -325,7 +324,7 @@ class _Scanner:
         self._referring()
         date = parse_warc_datetime(ref.header("WARC-Date")) or LOWEST_DATE
         rank: Rank = (date, self.task.index, self.seq)
-        block = ref.record.content_stream().read()
+        block = ref.read_content()
         entry = self.pending.get(refers_to)
         if kind == "metadata":
             only = None if self.task.keep_metadata else APPLIED_FIELDS
