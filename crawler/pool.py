@@ -27,9 +27,7 @@ logger = logging.getLogger(__name__)
 Analyse = Callable[..., PageAnalysis]
 
 
-def _warm_up() -> None:
-    """Import and seed everything once per worker, before the first page arrives."""
-    analyse_html(b"<html><body><p>warm up</p></body></html>", "http://localhost/")
+WARM_UP_PAGE = b"<html><body><p>warm up</p></body></html>"
 
 
 class ExtractionPool:
@@ -52,11 +50,24 @@ class ExtractionPool:
     def _processes(self) -> ProcessPool:
         if self._pool is None:
             self._pool = ProcessPool(
-                max_workers=self.workers,
-                initializer=_warm_up,
-                context=multiprocessing.get_context("spawn"),
+                max_workers=self.workers, context=multiprocessing.get_context("spawn")
             )
         return self._pool
+
+    def start(self) -> None:
+        """Start the workers and have one analyse a page: a broken installation (a missing
+        module, say) stops the crawl here, once, with its own error, instead of failing
+        every page."""
+        try:
+            if self.inline:
+                self.func(WARM_UP_PAGE, "http://localhost/")
+            else:
+                self._processes().schedule(
+                    self.func, args=(WARM_UP_PAGE, "http://localhost/")
+                ).result(timeout=300)
+        except Exception as exc:
+            self.close()
+            raise RuntimeError(f"page analysis does not work here: {exc!r}") from exc
 
     def submit(self, body: bytes, url: str, **kwargs: Any) -> Future[PageAnalysis]:
         """Analyse a page in a worker; the future never fails: errors become the analysis."""

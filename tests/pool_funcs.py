@@ -18,3 +18,8 @@ def slow_or_dying(body: bytes, url: str, **kwargs: Any) -> PageAnalysis:
     if url.endswith("/raise"):
         raise RuntimeError("extractor bug")
     return analyse_html(body, url, **kwargs)
+
+
+def broken_installation(body: bytes, url: str, **kwargs: Any) -> PageAnalysis:
+    """What a worker does when a dependency is missing."""
+    raise ImportError("lxml.html.clean module is now a separate project lxml_html_clean")

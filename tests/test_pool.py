@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from pool_funcs import slow_or_dying
+from pool_funcs import broken_installation, slow_or_dying
 
 from crawler.pool import ExtractionPool
 
@@ -51,3 +51,18 @@ def test_a_dying_worker_is_replaced(pool: ExtractionPool) -> None:
 def test_an_extractor_exception_becomes_the_error(pool: ExtractionPool) -> None:
     failed = pool.submit(PAGE, "http://example.org/raise").result(timeout=60)
     assert "extractor bug" in failed.error
+
+
+def test_start_fails_once_and_clearly_when_analysis_cannot_work() -> None:
+    pool = ExtractionPool(1, timeout=30.0, func=broken_installation)
+    with pytest.raises(RuntimeError, match=r"page analysis does not work here.*lxml_html_clean"):
+        pool.start()
+
+
+def test_start_checks_that_a_worker_can_analyse() -> None:
+    pool = ExtractionPool(1, timeout=30.0, func=slow_or_dying)
+    try:
+        pool.start()  # a working installation: no error
+        assert pool.submit(PAGE, "http://example.org/c").result(timeout=60).error is None
+    finally:
+        pool.close()

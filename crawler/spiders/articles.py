@@ -81,6 +81,7 @@ class ArticlesSpider(scrapy.Spider):
             inline=spider.config.extract_inline,
             timeout=spider.config.extract_timeout,
         )
+        spider.pool.start()
         crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
         return spider
 
