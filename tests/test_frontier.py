@@ -18,11 +18,7 @@ import pytest
 import scrapy
 from scrapy.http import HtmlResponse, Request
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # the project is not installed; pyproject has no pythonpath
-    sys.path.insert(0, str(REPO))
-
-from crawler.frontier import (  # noqa: E402
+from crawler.frontier import (
     DONE,
     ID_KEY,
     PARENT_KEY,
@@ -30,6 +26,7 @@ from crawler.frontier import (  # noqa: E402
     SqliteScheduler,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 PAGES = 40
 
 
@@ -180,15 +177,16 @@ def test_enqueue_throughput_smoke() -> None:
 def test_middleware_detection_and_addon() -> None:
     from scrapy.settings import Settings
 
-    from crawler.frontier import FrontierAddon, _middleware_enabled
+    from crawler.frontier import FrontierAddon
+    from crawler.frontier._tracking import middleware_enabled
 
-    assert not _middleware_enabled(Settings())
+    assert not middleware_enabled(Settings())
     settings = Settings({"SPIDER_MIDDLEWARES": {"crawler.frontier.FrontierSpiderMiddleware": 10}})
-    assert _middleware_enabled(settings)
+    assert middleware_enabled(settings)
     settings = Settings()
     FrontierAddon().update_settings(settings)
     assert settings["SCHEDULER"] is SqliteScheduler
-    assert _middleware_enabled(settings)
+    assert middleware_enabled(settings)
 
 
 # -- end to end: a real crawl, killed, then resumed --------------------------------------

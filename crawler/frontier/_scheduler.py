@@ -1,72 +1,4 @@
-"""A crash-safe crawl frontier: a Scrapy scheduler whose state lives in SQLite.
-
-Scrapy's ``JOBDIR`` disk queues write their state on a clean close only, so a crawl killed
-with SIGKILL loses or corrupts them. :class:`SqliteScheduler` keeps the queue, the in-flight
-requests and the seen set in one SQLite file, so a killed crawl resumes where it was.
-
-Wiring, in one line (preferred)::
-
-    ADDONS = {"crawler.frontier.FrontierAddon": 0}
-    WARCLOOM_FRONTIER = "state/frontier.sqlite"
-
-or by hand::
-
-    SCHEDULER = "crawler.frontier.SqliteScheduler"
-    SPIDER_MIDDLEWARES = {"crawler.frontier.FrontierSpiderMiddleware": 10}
-
-Settings: ``WARCLOOM_FRONTIER`` (str, path of the database; unset means ``:memory:``, a
-one-off crawl that cannot resume), ``WARCLOOM_FRONTIER_COMMIT_INTERVAL`` (float seconds,
-default 0.5) and ``WARCLOOM_FRONTIER_COMMIT_OPS`` (int, default 1000): a batch is committed
-when either is reached. ``DUPEFILTER_DEBUG`` is honoured as by Scrapy's dupefilter.
-
-Row states
-==========
-``queued`` -> ``inflight`` (handed to the engine by :meth:`SqliteScheduler.next_request`)
--> ``done``. A request is *done* when nothing it can produce is missing from the frontier:
-
-* its response went through the spider callback and every request the callback yielded
-  reached :meth:`~SqliteScheduler.enqueue_request` (tracked by
-  :class:`FrontierSpiderMiddleware`, which tags each yielded request with its parent's id and
-  counts them back in); the end of the callback output is not enough on its own, because
-  Scrapy's scraper buffers up to ``2 * CONCURRENT_ITEMS`` outputs before it schedules them.
-  A callback that raises, or a response the spider refuses (``HttpError``), is done at once;
-* or a downloader middleware replaced it by another request (redirect, retry): the
-  replacement carries the id in ``request.meta`` and the old row is marked done in the same
-  batch that inserts the replacement;
-* or the spider closed: Scrapy's engine waits for every in-flight request to finish before it
-  closes the scheduler, so rows still in flight then ended without a response (download
-  error after retries, ``IgnoreRequest`` from a downloader middleware such as offsite or
-  robots.txt: Scrapy sends no signal for these) and are marked done.
-
-Without the spider middleware the scheduler falls back to marking a request done on
-``response_received``, before the callback runs; it logs a warning, because a commit landing
-between the two makes the page's links unrecoverable after a kill (the page is done, its
-links were never stored).
-
-Durability
-==========
-Every change runs at once on one connection inside an open transaction, and the transaction
-is committed every ``COMMIT_OPS`` changes or ``COMMIT_INTERVAL`` seconds (a timer, so an idle
-crawl commits too), on close, and before the resume bookkeeping. Because a transaction commits
-as a whole and changes are applied in the order they happen, a committed state is always a
-prefix of the crawl's history, and a request's done-mark always comes after the inserts of the
-requests it produced. So after a SIGKILL:
-
-* requests committed as done are not fetched again;
-* requests committed as queued or in flight are fetched (again) on resume: in-flight rows go
-  back to the queue, which may re-fetch pages already written to the archive;
-* requests of the last, uncommitted batch are lost from the database together with the
-  done-mark of whatever produced them, so their parent is fetched again and yields them again;
-  start requests are yielded again by the resumed spider.
-
-Nothing is lost for good; at most the last ``COMMIT_INTERVAL`` seconds of work are redone.
-SQLite runs in WAL mode with ``synchronous=NORMAL``: safe against a killed process, while a
-power failure or OS crash may roll back the last few commits too (same consequence: redone).
-
-As with ``JOBDIR``, the seen set survives a resume: start requests already seen are filtered
-as duplicates unless they have ``dont_filter=True`` (Scrapy's ``start_urls`` requests do, so
-they are fetched again).
-"""
+"""The SQLite scheduler: queue, in-flight requests and seen set, committed in batches."""
 
 from __future__ import annotations
 
@@ -80,20 +12,16 @@ from scrapy import signals
 from scrapy.core.scheduler import BaseScheduler
 from scrapy.http import Request, Response
 from scrapy.utils.asyncio import create_looping_call
-from scrapy.utils.conf import build_component_list
-from scrapy.utils.misc import load_object
 from scrapy.utils.request import RequestFingerprinter, request_from_dict
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterable, Iterator
     from typing import Self
 
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
     from scrapy.spiders import Spider
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["FrontierAddon", "FrontierSpiderMiddleware", "SqliteScheduler"]
+__all__ = ["DONE", "ID_KEY", "INFLIGHT", "PARENT_KEY", "QUEUED", "SqliteScheduler"]
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +107,9 @@ class SqliteScheduler(BaseScheduler):
             dupefilter_debug=settings.getbool("DUPEFILTER_DEBUG"),
             crawler=crawler,
         )
-        scheduler.done_on_response = not _middleware_enabled(settings)
+        from crawler.frontier._tracking import middleware_enabled
+
+        scheduler.done_on_response = not middleware_enabled(settings)
         crawler.signals.connect(scheduler._on_response, signal=signals.response_received)
         return scheduler
 
@@ -427,77 +357,3 @@ class SqliteScheduler(BaseScheduler):
                 {"request": request},
             )
             self._logged_dupe = True
-
-
-class FrontierSpiderMiddleware:
-    """Tells :class:`SqliteScheduler` when every request a callback yielded was enqueued.
-
-    Put it closest to the engine (a low order, e.g. 10) so that it sees the requests other
-    spider middlewares let through.
-    """
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        return cls(crawler)
-
-    def _scheduler(self, response: Response) -> tuple[SqliteScheduler, int] | None:
-        engine = self.crawler.engine
-        scheduler = engine.scheduler if engine is not None else None
-        parent = response.meta.get(ID_KEY) if response.request is not None else None
-        if isinstance(scheduler, SqliteScheduler) and parent is not None:
-            return scheduler, parent
-        return None
-
-    def _tag(self, found: tuple[SqliteScheduler, int] | None, output: Any) -> Any:
-        if found is not None and isinstance(output, Request):
-            scheduler, parent = found
-            output.meta[PARENT_KEY] = parent
-            scheduler.child_yielded(parent)
-        return output
-
-    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
-        found = self._scheduler(response)
-        try:
-            for output in result:
-                yield self._tag(found, output)
-        finally:
-            if found is not None:
-                found[0].output_finished(found[1])
-
-    async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any]
-    ) -> AsyncIterator[Any]:
-        found = self._scheduler(response)
-        try:
-            async for output in result:
-                yield self._tag(found, output)
-        finally:
-            if found is not None:
-                found[0].output_finished(found[1])
-
-    def process_spider_exception(self, response: Response, exception: Exception) -> None:
-        found = self._scheduler(response)
-        if found is not None:
-            found[0].output_finished(found[1])
-
-
-class FrontierAddon:
-    """``ADDONS = {"crawler.frontier.FrontierAddon": 0}``: scheduler and spider middleware."""
-
-    def update_settings(self, settings: BaseSettings) -> None:
-        settings.set("SCHEDULER", SqliteScheduler, "addon")
-        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", FrontierSpiderMiddleware, 10)
-
-
-def _middleware_enabled(settings: BaseSettings) -> bool:
-    for component in build_component_list(settings.getwithbase("SPIDER_MIDDLEWARES")):
-        try:
-            cls = load_object(component) if isinstance(component, str) else component
-        except (ImportError, NameError, ValueError):
-            continue
-        if isinstance(cls, type) and issubclass(cls, FrontierSpiderMiddleware):
-            return True
-    return False
