@@ -1,121 +1,32 @@
-"""CDXJ indexes of WARC/ARC files, in the form pywb reads (``surt timestamp14 {json}``).
-
-What is indexed follows pywb's own indexer (the one ``wb-manager add`` runs) and cdxj-indexer's
-defaults: ``response``, ``revisit``, and ``resource``/``metadata`` records that are not
-``application/warc-fields``; never ``warcinfo`` or ``request`` records. A POST/PUT request
-next to its response (linked by WARC-Concurrent-To) puts its body into the response's key
-(``?__wb_method=post&...``), with cdxj-indexer's own canonicalization, so that pywb finds POST
-captures. Values are strings; ``sha1:`` is dropped from digests; empty fields are left out.
-
-warcloom's ``conversion`` records are left out (cdxj-indexer does the same; pywb's
-``wb-manager`` would index them as ``text/plain`` captures of the page URL). What they and the
-``metadata`` record say about a response is joined into its line instead: ``languages``
-(ISO 639-3 codes, most of the text first, comma-joined as in Common Crawl's index), ``title``
-and ``charset``. The newest referring record (by WARC-Date) wins, across all files indexed
-together.
-
-Lines are sorted in byte order (as ``LC_ALL=C sort``), which is the order pywb's binary search
-expects. :func:`lookup` does that search on a file with seeks, without loading it.
-"""
+"""Index lines from WARC/ARC files, with metadata and conversion records joined in."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import hashlib
-import heapq
 import io
 import json
 import logging
 import os
-import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from warcio.timeutils import iso_date_to_timestamp, timestamp_to_sec
+from warcio.timeutils import iso_date_to_timestamp
 
-from .reader import ReadError, RecordRef, iter_records
-from .records import parse_warc_fields
-
-__all__ = [
-    "ARCHIVE_EXTENSIONS",
-    "IndexEntry",
-    "UpdateResult",
-    "collection_files",
-    "index_files",
-    "lookup",
-    "rebuild_collection_index",
-    "update_collection_index",
-    "url_key",
-    "write_index",
-]
+from archive.index._entry import url_key
+from archive.reader import ReadError, RecordRef, iter_records
+from archive.records import parse_warc_fields
 
 logger = logging.getLogger(__name__)
 
-ARCHIVE_EXTENSIONS = (".warc", ".warc.gz", ".arc", ".arc.gz")
-INDEX_NAME = "index.cdxj"
 _WARC_FIELDS = "application/warc-fields"
 _INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
 _REFERRING_TYPES = ("metadata", "conversion")
 _POST_METHODS = ("POST", "PUT")
 _MAX_REQUEST_BODY = 1 << 16
-
-
-# ---------------------------------------------------------------------------
-# index lines
-
-
-@dataclass(frozen=True)
-class IndexEntry:
-    """One parsed CDXJ line."""
-
-    urlkey: str
-    timestamp: str
-    fields: dict[str, Any]
-
-    @classmethod
-    def from_line(cls, line: str | bytes) -> IndexEntry:
-        if isinstance(line, bytes):
-            line = line.decode("utf-8")
-        urlkey, timestamp, data = line.rstrip("\r\n").split(" ", 2)
-        return cls(urlkey, timestamp, json.loads(data))
-
-    def to_line(self) -> str:
-        return f"{self.urlkey} {self.timestamp} {json.dumps(self.fields, ensure_ascii=False)}"
-
-    @property
-    def url(self) -> str:
-        return self.fields.get("url", "")
-
-    @property
-    def filename(self) -> str:
-        return self.fields["filename"]
-
-    @property
-    def offset(self) -> int:
-        return int(self.fields["offset"])
-
-    @property
-    def length(self) -> int:
-        return int(self.fields["length"])
-
-
-def url_key(url: str) -> str:
-    """The SURT key pywb sorts and looks captures up by."""
-    import surt  # imported on first use: loading it costs ~0.1 s
-
-    try:
-        return surt.surt(url)
-    except Exception:  # surt rejects some odd URLs: pywb then keys on the URL itself
-        return url
-
-
-# ---------------------------------------------------------------------------
-# indexing
 
 
 @dataclass
@@ -418,181 +329,3 @@ def _join_request(first: _Seen | None, second: _Seen) -> None:
 
 # ---------------------------------------------------------------------------
 # writing and updating index files
-
-
-def write_index(lines: Iterable[str], path: str | os.PathLike[str]) -> None:
-    """Write lines (no newlines) to ``path`` atomically: a temporary file, then a rename."""
-    _atomic_write(Path(path), (line.encode("utf-8") + b"\n" for line in lines))
-
-
-def _atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-@contextlib.contextmanager
-def _locked(index_path: Path) -> Iterator[None]:
-    """Serialize index updates between processes (an advisory lock beside the index)."""
-    index_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(index_path.with_name(index_path.name + ".lock"), "a+b") as lock:
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-
-@dataclass(frozen=True)
-class UpdateResult:
-    lines_added: int
-    rebuilt: bool
-
-
-def _collection_paths(collection_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
-    coll = Path(collection_dir)
-    return coll / "archive", coll / "indexes" / INDEX_NAME
-
-
-def collection_files(collection_dir: str | os.PathLike[str]) -> list[Path]:
-    """The archive files of a collection (recursively), in name order."""
-    archive, _ = _collection_paths(collection_dir)
-    return sorted(
-        p for p in archive.rglob("*") if p.is_file() and p.name.endswith(ARCHIVE_EXTENSIONS)
-    )
-
-
-def rebuild_collection_index(
-    collection_dir: str | os.PathLike[str], *, errors: list[ReadError] | None = None
-) -> int:
-    """Index every archive file of the collection anew; return the number of lines."""
-    archive, index = _collection_paths(collection_dir)
-    with _locked(index):
-        lines = index_files(collection_files(collection_dir), root=archive, errors=errors)
-        write_index(lines, index)
-    return len(lines)
-
-
-def update_collection_index(
-    collection_dir: str | os.PathLike[str],
-    new_warc_paths: Sequence[str | os.PathLike[str]],
-    *,
-    errors: list[ReadError] | None = None,
-) -> UpdateResult:
-    """Add the lines of new files of the collection to its sorted ``index.cdxj``.
-
-    The new files are indexed together and merged into the existing index in one streaming
-    pass. If a metadata or conversion record in them refers to a response that is not in
-    them (a response in an older file, or a re-extraction), the existing line of that
-    response would have to change: then the whole collection is indexed anew instead.
-    """
-    archive, index = _collection_paths(collection_dir)
-    with _locked(index):
-        pending = _index(new_warc_paths, archive, errors)
-        orphans = pending.referred_ids() - pending.response_ids
-        if orphans and index.exists():
-            logger.info(
-                "%d referring record(s) point outside the new files: re-indexing %s",
-                len(orphans),
-                collection_dir,
-            )
-            lines = index_files(collection_files(collection_dir), root=archive, errors=errors)
-            write_index(lines, index)
-            return UpdateResult(lines_added=len(lines), rebuilt=True)
-
-        new_lines = pending.lines()
-        if not index.exists():
-            write_index(new_lines, index)
-            return UpdateResult(lines_added=len(new_lines), rebuilt=False)
-
-        with open(index, "rb") as old:
-            merged = heapq.merge(old, (line.encode("utf-8") + b"\n" for line in new_lines))
-            _atomic_write(index, _dedup(merged))
-    return UpdateResult(lines_added=len(new_lines), rebuilt=False)
-
-
-def _dedup(lines: Iterable[bytes]) -> Iterator[bytes]:
-    last = None
-    for line in lines:
-        if not line.endswith(b"\n"):
-            line += b"\n"
-        if line != last:
-            yield line
-        last = line
-
-
-# ---------------------------------------------------------------------------
-# lookup
-
-
-def iter_prefix(
-    index_path: str | os.PathLike[str], prefix: str, start: str = ""
-) -> Iterator[IndexEntry]:
-    """Lines of a sorted CDXJ file that start with ``prefix``, from the first line that is
-    ``>= max(prefix, start)``: a binary search with seeks, then a forward read. Damaged
-    lines are skipped."""
-    bprefix = prefix.encode("utf-8")
-    target = max(bprefix, start.encode("utf-8"))
-    with open(index_path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        fh.seek(_first_at_or_after(fh, size, target))
-        for line in fh:
-            if not line.startswith(bprefix):
-                return
-            try:
-                yield IndexEntry.from_line(line)
-            except ValueError:
-                continue
-
-
-def lookup(
-    index_path: str | os.PathLike[str], url: str, timestamp: str | None = None
-) -> list[IndexEntry]:
-    """Captures of ``url`` in a sorted CDXJ file, found by binary search with seeks.
-
-    In index order (oldest first), or nearest to ``timestamp`` first when it is given (a
-    14-digit timestamp or a prefix of one, such as ``2024`` or ``20240501``).
-    """
-    found = list(iter_prefix(index_path, url_key(url) + " "))
-    if timestamp:
-        target = timestamp_to_sec(_pad_timestamp(timestamp))
-        found.sort(key=lambda e: abs(timestamp_to_sec(e.timestamp) - target))
-    return found
-
-
-def _pad_timestamp(ts: str) -> str:
-    ts = "".join(ch for ch in ts if ch.isdigit())[:14]
-    return ts + "00000101000000"[len(ts) :]
-
-
-def _line_start_at_or_after(fh: io.BufferedReader, pos: int) -> int:
-    if pos == 0:
-        return 0
-    fh.seek(pos - 1)
-    fh.readline()
-    return fh.tell()
-
-
-def _first_at_or_after(fh: io.BufferedReader, size: int, target: bytes) -> int:
-    """Offset of the first line >= ``target`` (byte order), or ``size``."""
-    lo, hi = 0, size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        start = _line_start_at_or_after(fh, mid)
-        fh.seek(start)
-        line = fh.readline()
-        if not line or line >= target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return _line_start_at_or_after(fh, lo)
