@@ -1,29 +1,22 @@
 """Page language tags: script first, langdetect only for what the script cannot tell.
 
-Each paragraph is classified by a cheap character-range scan. Hangul means Korean, kana means
-Japanese, Han means Chinese, with zh-Hans vs zh-Hant decided from characters that exist in only
-one of the two forms (CC-CEDICT sets shipped by ``zhon``). Scripts used by a single language
-(Greek, Hebrew, Thai, ...) are tagged directly. Latin and other shared scripts go to langdetect:
-once per script on a proportional sample of the page, and per paragraph only when that page-level
-answer is uncertain. langdetect runs from this module's own seeded factory, built lazily once per
-process, so results never depend on a global seed set (or not set) by someone else.
+Each paragraph is classified by a cheap character-range scan (:mod:`archive._scripts`). Hangul
+means Korean, kana means Japanese, Han means Chinese, zh-Hans or zh-Hant by the characters that
+exist in only one of the two forms. Scripts used by a single language (Greek, Hebrew, Thai, ...)
+are tagged directly. Latin and other shared scripts go to langdetect (:mod:`archive._langdetect`,
+seeded on its own, never globally): once per script on a proportional sample of the page, and per
+paragraph only when that page-level answer is uncertain.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
-from langdetect.detector import Detector
-from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-from langdetect.lang_detect_exception import ErrorCode, LangDetectException
-from langdetect.utils.ngram import NGram
+from . import _langdetect
+from ._scripts import Para, scan, zh_variant
 
 __all__ = ["LanguageShare", "LanguageTags", "ParagraphLanguage", "tag_languages"]
 
@@ -110,38 +103,16 @@ SCRIPT_TAGS: dict[str, tuple[str, str]] = {
     "SINHALA": ("si", "sin"),
 }
 
-_CJK_TAGS: dict[str, tuple[str, str]] = {
-    "ko": ("ko", "kor"),
-    "ja": ("ja", "jpn"),
-    "zh-Hans": ("zh-Hans", "zho"),
-    "zh-Hant": ("zh-Hant", "zho"),
-    "zh": ("zh", "zho"),
-}
-
+#: ISO 639-3 code per tag; plain ``zh`` is Chinese whose variant could not be told.
 _CODES: dict[str, str] = {
-    tag: code
-    for tag, code in (*LANGDETECT_TAGS.values(), *SCRIPT_TAGS.values(), *_CJK_TAGS.values())
+    **dict(LANGDETECT_TAGS.values()),
+    **dict(SCRIPT_TAGS.values()),
+    "zh": "zho",
 }
 
 _SAMPLE_CHARS = 1000  # page-level sample per script: ~170 words; langdetect cost is ~linear in it
 _PARAGRAPH_CHARS = 600  # per-paragraph langdetect sample, when the page is mixed
 _CONFIDENT = 0.90  # page-level langdetect probability that skips per-paragraph calls
-_CJK_WEIGHT = 3  # one Han character carries about as much as three Latin letters
-
-_HANGUL = "\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff"
-_HIRAGANA = "\u3040-\u309f\U0001b000-\U0001b16f"
-_KATAKANA = "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-_HAN = "\u3005-\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
-
-_URL_RE = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\S+@\S+\.\w+", re.IGNORECASE)
-_NON_LETTER_RE = re.compile(r"[\W\d_]+")
-_CJK_RE = re.compile(f"[{_HANGUL}{_HIRAGANA}{_KATAKANA}{_HAN}]+")
-_HANGUL_RE = re.compile(f"[{_HANGUL}]+")
-_HIRAGANA_RE = re.compile(f"[{_HIRAGANA}]+")
-_KATAKANA_RE = re.compile(f"[{_KATAKANA}]+")
-_LATIN_RE = re.compile(f"[{_LATIN}]+")
-_HAN_RE = re.compile(f"[^{_HAN}]+")  # removes everything but Han
 
 
 @dataclass(frozen=True)
@@ -212,233 +183,6 @@ class LanguageTags:
 UNDETERMINED = LanguageTags(languages=(LanguageShare(UND, UND, 1.0),))
 
 
-@dataclass
-class _Para:
-    index: int
-    text: str  # URLs removed, for langdetect
-    letters: int
-    group: str | None  # "ko", "ja", "han", "LATIN", a Unicode script name, or None
-    script_share: float  # fraction of the letters in the group's script
-    cjk: int = 0  # Han, kana and Hangul letters
-    trad: int = 0  # traditional-only characters
-    simp: int = 0  # simplified-only characters
-
-    @property
-    def size(self) -> int:
-        """Letters in Latin-letter equivalents: a CJK character counts ``_CJK_WEIGHT`` times."""
-        return self.letters + (_CJK_WEIGHT - 1) * self.cjk
-
-
-@functools.cache
-def _detector_factory() -> DetectorFactory:
-    """langdetect's profiles, loaded once per process in sorted order, with our own seed."""
-    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
-    profiles = []
-    for name in names:
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as fh:
-            profiles.append(fh.read())
-    factory = DetectorFactory()
-    factory.load_json_profile(profiles)
-    factory.set_seed(0)  # instance attribute: the class-level (global) seed is left alone
-    return factory
-
-
-@functools.cache
-def _hanzi_sets() -> tuple[frozenset[str], frozenset[str]]:
-    """(traditional-only, simplified-only) characters from CC-CEDICT, via zhon."""
-    from zhon import cedict
-
-    trad, simp = set(cedict.traditional), set(cedict.simplified)
-    return frozenset(trad - simp), frozenset(simp - trad)
-
-
-class _Detector(Detector):
-    """langdetect's ``Detector`` with the same results, bit for bit, in less time.
-
-    The same arithmetic in the same order and the same calls on the seeded random generator;
-    only the interpreter overhead goes: per-character loops become regular expressions, the
-    n-gram buffer and the character normalisation are inlined (normalisation memoised per
-    character), and the probability updates run as list comprehensions over local names.
-    ``tests/test_languages.py`` checks the results against the stock class.
-    """
-
-    _SPACES = re.compile(" {2,}")
-    _AZ = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z' (the six ASCII signs between too)
-    _ABOVE_U0300 = re.compile("[^\x00-\u02ff]")
-    _NORMALISED: ClassVar[dict[str, str]] = {}  # NGram.normalize per character
-    _ARRAYS: ClassVar[dict[str, Any]] = {}  # the profile's vector per n-gram, as numpy arrays
-
-    def append(self, text: str) -> None:
-        text = self.URL_RE.sub(" ", text)
-        text = self.MAIL_RE.sub(" ", text)
-        text = NGram.normalize_vi(text)
-        # the stock loop keeps a space only after a non-space (the first character always)
-        self.text += self._SPACES.sub(" ", text[: self.max_text_length])
-
-    def cleaning_text(self) -> None:
-        # langdetect compares a block number with a block name here, so every character from
-        # U+0300 up counts as non-Latin: counted the same way
-        latin = len(self._AZ.findall(self.text))
-        non_latin = len(self._ABOVE_U0300.findall(self.text))
-        if latin * 2 < non_latin:
-            self.text = self._AZ.sub("", self.text)
-
-    def _extract_ngrams(self) -> list[str]:
-        known = self.word_lang_prob_map
-        memo = self._NORMALISED
-        result: list[str] = []
-        append = result.append
-        grams = " "
-        capital = False
-        for ch in self.text:
-            norm = memo.get(ch)
-            if norm is None:
-                norm = memo[ch] = NGram.normalize(ch)
-            last = grams[-1]
-            if last == " ":
-                grams = " "
-                capital = False
-                if norm == " ":
-                    continue
-            elif len(grams) >= 3:
-                grams = grams[1:]
-            grams += norm
-            if norm.isupper():
-                if last.isupper():
-                    capital = True
-            else:
-                capital = False
-            if capital:
-                continue
-            if norm != " " and norm in known:
-                append(norm)
-            if len(grams) >= 2:
-                w = grams[-2:]
-                if w in known:
-                    append(w)
-                if len(grams) >= 3 and grams in known:
-                    append(grams)
-        return result
-
-    def _detect_block(self) -> None:
-        import numpy as np
-
-        self.cleaning_text()
-        ngrams = self._extract_ngrams()
-        if not ngrams:
-            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-        arrays = self._ARRAYS
-        known = self.word_lang_prob_map
-        vectors = []
-        for w in ngrams:
-            vector = arrays.get(w)
-            if vector is None:
-                vector = arrays[w] = np.array(known[w], dtype=np.float64)
-            vectors.append(vector)
-        n_trial = self.n_trial
-        langprob = [0.0] * len(self.langlist)
-        rnd = self.random
-        rnd.seed(self.seed)
-        choice = rnd.choice
-        limit, threshold, base = self.ITERATION_LIMIT, self.CONV_THRESHOLD, self.BASE_FREQ
-        for _ in range(n_trial):
-            prob = np.array(self._init_probability(), dtype=np.float64)
-            alpha = self.alpha + rnd.gauss(0.0, 1.0) * self.ALPHA_WIDTH
-            weight = alpha / base
-            i = 0
-            while True:
-                # element by element: prob[k] * (weight + vector[k]), as langdetect's loop
-                prob *= weight + choice(vectors)
-                if i % 5 == 0:
-                    # langdetect's sum is left to right (numpy's is pairwise): sum a list
-                    prob /= sum(prob.tolist())
-                    if prob.max() > threshold or i >= limit:
-                        break
-                i += 1
-            langprob = [a + p / n_trial for a, p in zip(langprob, prob.tolist(), strict=True)]
-        self.langprob = langprob
-
-
-def _detect(text: str) -> list[tuple[str, float]]:
-    """langdetect probabilities, most first; empty when it cannot tell."""
-    detector = _Detector(_detector_factory())
-    detector.append(text)
-    try:
-        return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
-    except LangDetectException:
-        return []
-
-
-def _count(pattern: re.Pattern[str], text: str) -> int:
-    return len(text) - len(pattern.sub("", text))
-
-
-def _script_name(letters: str) -> str:
-    names = Counter(unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0] for ch in letters[:64])
-    return names.most_common(1)[0][0]
-
-
-def _scan(index: int, text: str) -> _Para:
-    if "://" in text or "www." in text or "@" in text:
-        text = _URL_RE.sub(" ", text)
-    letters = _NON_LETTER_RE.sub("", text)
-    n = len(letters)
-    if not n:
-        return _Para(index, text, 0, None, 0.0)
-    if letters.isascii():
-        return _Para(index, text, n, "LATIN", 1.0)
-    rest = _CJK_RE.sub("", letters)
-    cjk = n - len(rest)
-    if cjk and cjk * _CJK_WEIGHT >= len(rest):
-        hangul = _count(_HANGUL_RE, letters)
-        hiragana = _count(_HIRAGANA_RE, letters)
-        kana = hiragana + _count(_KATAKANA_RE, letters)
-        if hangul * 4 >= cjk:
-            return _Para(index, text, n, "ko", cjk / n, cjk)
-        if hiragana * 10 >= cjk or kana * 3 >= cjk:
-            return _Para(index, text, n, "ja", cjk / n, cjk)
-        trad_only, simp_only = _hanzi_sets()
-        han = _HAN_RE.sub("", letters)
-        trad = sum(ch in trad_only for ch in han)
-        simp = sum(ch in simp_only for ch in han)
-        return _Para(index, text, n, "han", cjk / n, cjk, trad, simp)
-    other = _LATIN_RE.sub("", rest)
-    if len(other) * 2 <= len(rest):
-        return _Para(index, text, n, "LATIN", (len(rest) - len(other)) / n, cjk)
-    return _Para(index, text, n, _script_name(other), len(other) / n, cjk)
-
-
-def _sample(texts: list[str], budget: int) -> str:
-    """Join texts; past the budget, take a prefix of each in proportion to its length."""
-    total = sum(len(t) for t in texts)
-    if total <= budget:
-        return "\n".join(texts)
-    parts = []
-    for text in texts:
-        keep = budget * len(text) // total + 1
-        if keep < len(text):
-            cut = text[:keep]
-            text = cut.rsplit(None, 1)[0] if " " in cut else cut
-        parts.append(text)
-    return "\n".join(parts)
-
-
-def _from_langdetect(lang: str) -> str:
-    return LANGDETECT_TAGS.get(lang, (UND, UND))[0]
-
-
-def _code(tag: str) -> str:
-    return _CODES.get(tag, UND)
-
-
-def _zh_variant(trad: int, simp: int) -> str | None:
-    if trad > simp:
-        return "zh-Hant"
-    if simp > trad:
-        return "zh-Hans"
-    return None
-
-
 def tag_languages(paragraphs: Sequence[str], *, min_chars: int = 20) -> LanguageTags:
     """Tag a page's languages from its text paragraphs (e.g. trafilatura's output lines).
 
@@ -450,8 +194,8 @@ def tag_languages(paragraphs: Sequence[str], *, min_chars: int = 20) -> Language
     judged; a page with none gets a single ``und``. Never raises on odd text.
     """
     min_chars = max(min_chars, 1)
-    paras = [_scan(i, text) for i, text in enumerate(paragraphs)]
-    groups: dict[str, list[_Para]] = {}
+    paras = [scan(i, text) for i, text in enumerate(paragraphs)]
+    groups: dict[str, list[Para]] = {}
     for para in paras:
         if para.group is not None:
             groups.setdefault(para.group, []).append(para)
@@ -503,7 +247,7 @@ def tag_languages(paragraphs: Sequence[str], *, min_chars: int = 20) -> Language
 
 
 def _paragraph(
-    para: _Para, found: dict[int, tuple[str, float]], min_chars: int
+    para: Para, found: dict[int, tuple[str, float]], min_chars: int
 ) -> ParagraphLanguage:
     if para.size >= min_chars and para.index in found:
         tag, confidence = found[para.index]
@@ -512,15 +256,15 @@ def _paragraph(
 
 
 def _judge_han(
-    members: list[_Para], weights: Counter[str], found: dict[int, tuple[str, float]]
+    members: list[Para], weights: Counter[str], found: dict[int, tuple[str, float]]
 ) -> None:
     """zh-Hans / zh-Hant per paragraph from its own characters, else from the page's."""
     trad = sum(p.trad for p in members)
     simp = sum(p.simp for p in members)
-    page_variant = _zh_variant(trad, simp) or "zh"
+    page_variant = zh_variant(trad, simp) or "zh"
     page_ratio = max(trad, simp) / (trad + simp) if trad + simp else 1.0
     for para in members:
-        own = _zh_variant(para.trad, para.simp)
+        own = zh_variant(para.trad, para.simp)
         if own is not None:
             tag, ratio = own, max(para.trad, para.simp) / (para.trad + para.simp)
         else:
@@ -530,13 +274,13 @@ def _judge_han(
 
 
 def _judge_langdetect(
-    members: list[_Para],
+    members: list[Para],
     min_chars: int,
     weights: Counter[str],
     found: dict[int, tuple[str, float]],
 ) -> None:
     """One langdetect call on a sample of the script's text; per paragraph only if uncertain."""
-    probs = _detect(_sample([p.text for p in members], _SAMPLE_CHARS))
+    probs = _langdetect.detect(_langdetect.sample([p.text for p in members], _SAMPLE_CHARS))
     if not probs:
         return
     top, top_prob = _from_langdetect(probs[0][0]), probs[0][1]
@@ -548,7 +292,7 @@ def _judge_langdetect(
         return
     own: Counter[str] = Counter()
     for para in long:
-        result = _detect(_sample([para.text], _PARAGRAPH_CHARS))
+        result = _langdetect.detect(_langdetect.sample([para.text], _PARAGRAPH_CHARS))
         if result:
             tag = _from_langdetect(result[0][0])
             own[tag] += para.letters
@@ -560,3 +304,11 @@ def _judge_langdetect(
     weights.update(own)
     for tag, value in mix.items():
         weights[tag] += short * value / total
+
+
+def _from_langdetect(lang: str) -> str:
+    return LANGDETECT_TAGS.get(lang, (UND, UND))[0]
+
+
+def _code(tag: str) -> str:
+    return _CODES.get(tag, UND)

@@ -14,7 +14,7 @@ import pytest
 from langdetect import detector_factory
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
-from archive import languages
+from archive import _langdetect, languages
 from archive.languages import (
     LANGDETECT_TAGS,
     SCRIPT_TAGS,
@@ -131,7 +131,7 @@ def test_chinese_sentence_variant(text: str, tag: str) -> None:
 
 def test_traditional_article_is_never_korean() -> None:
     # The failure this module exists for: langdetect alone calls this article Korean.
-    assert languages._detect("\n".join(ZH_HANT_ARTICLE))[0][0] == "ko"
+    assert _langdetect.detect("\n".join(ZH_HANT_ARTICLE))[0][0] == "ko"
     tags = tag_languages(ZH_HANT_ARTICLE)
     assert only(tags) == ("zh-Hant", "zho")
     assert [p.tag for p in tags.paragraphs] == ["zh-Hant"] * len(ZH_HANT_ARTICLE)
@@ -173,7 +173,7 @@ def test_chinese_page_with_both_variants_is_tagged_per_paragraph() -> None:
 
 def test_cjk_page_makes_no_langdetect_call(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(languages, "_detect", lambda text: calls.append(text) or [])
+    monkeypatch.setattr(_langdetect, "detect", lambda text: calls.append(text) or [])
     for page in (ZH_HANT_ARTICLE, ZH_HANS_ARTICLE, JA_ARTICLE, KO_ARTICLE):
         assert tag_languages(page).primary() != "und"
     assert calls == []
@@ -213,7 +213,7 @@ def test_mapping_covers_every_langdetect_profile() -> None:
 def test_langdetect_chinese_codes_never_leak(
     monkeypatch: pytest.MonkeyPatch, raw: str, tag: str
 ) -> None:
-    monkeypatch.setattr(languages, "_detect", lambda text: [(raw, 0.99)])
+    monkeypatch.setattr(_langdetect, "detect", lambda text: [(raw, 0.99)])
     tags = tag_languages(EN_ARTICLE)
     assert only(tags) == (tag, "zho")
     assert {p.tag for p in tags.paragraphs} == {tag}
@@ -223,13 +223,13 @@ def test_homogeneous_page_makes_one_bounded_langdetect_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    real = languages._detect
+    real = _langdetect.detect
 
     def counting(text: str) -> list[tuple[str, float]]:
         calls.append(text)
         return real(text)
 
-    monkeypatch.setattr(languages, "_detect", counting)
+    monkeypatch.setattr(_langdetect, "detect", counting)
     page = list(EN_ARTICLE) * 8  # ~6 KB, 32 paragraphs
     assert only(tag_languages(page)) == ("en", "eng")
     assert len(calls) == 1
@@ -371,9 +371,10 @@ def test_import_has_no_side_effects() -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "import archive.languages as m\n"
+        "from archive import _langdetect, _scripts\n"
         "from langdetect import detector_factory as df\n"
-        "assert m._detector_factory.cache_info().currsize == 0\n"
-        "assert m._hanzi_sets.cache_info().currsize == 0\n"
+        "assert _langdetect.detector_factory.cache_info().currsize == 0\n"
+        "assert _scripts.hanzi_sets.cache_info().currsize == 0\n"
         "assert df._factory is None and df.DetectorFactory.seed is None\n"
         "assert 'zhon' not in sys.modules\n"
         "m.tag_languages(['Ceci est une phrase assez longue en francais.'])\n"
@@ -467,11 +468,11 @@ def test_odd_inputs_never_raise_and_give_valid_tags() -> None:
 
 
 def test_fast_detector_gives_langdetect_s_exact_results() -> None:
-    """languages._Detector is a speed-up only: the stock Detector's probabilities, bit for bit."""
+    """FastDetector is a speed-up only: the stock Detector's probabilities, bit for bit."""
     from langdetect.detector import Detector
     from langdetect.lang_detect_exception import LangDetectException
 
-    factory = languages._detector_factory()
+    factory = _langdetect.detector_factory()
     texts = [
         *(t if isinstance(t, str) else "\n".join(t) for t in (EN_ARTICLE, FR_PARAGRAPH)),
         *(t if isinstance(t, str) else "\n".join(t) for t in (AMBIGUOUS, ZH_HANT_ARTICLE)),
@@ -493,4 +494,4 @@ def test_fast_detector_gives_langdetect_s_exact_results() -> None:
             return repr(exc)
 
     for text in texts:
-        assert run(languages._Detector) == run(Detector), text[:60]
+        assert run(_langdetect.FastDetector) == run(Detector), text[:60]

@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 from w3lib.url import safe_url_string
 
-from archive import links as links_module
+from archive import _urls
 from archive.links import Link, LinkRules, extract_links, follow_urls
 
 BASE = "http://example.org/news/2024/story.html"
@@ -356,8 +356,8 @@ def test_relative_base_href() -> None:
     ],
 )
 def test_fast_path_agrees_with_safe_url_string(url: str) -> None:
-    links_module._absolute.cache_clear()
-    assert links_module._absolute("", url) == safe_url_string(url)
+    _urls.absolute.cache_clear()
+    assert _urls.absolute("", url) == safe_url_string(url)
 
 
 @pytest.mark.parametrize(
@@ -383,11 +383,11 @@ def test_fast_path_agrees_with_safe_url_string(url: str) -> None:
 def test_fast_join_agrees_with_urljoin(href: str) -> None:
     from urllib.parse import urljoin
 
-    links_module._absolute.cache_clear()
+    _urls.absolute.cache_clear()
     for base in ("http://example.org/news/a.html", "https://example.org:8443/"):
-        root = links_module._base_root(base)
+        root = _urls.base_root(base)
         expected = safe_url_string(urljoin(base, href)).partition("#")[0]
-        assert links_module._resolve(base, root, href) == expected, base
+        assert _urls.resolve(base, root, href) == expected, base
 
 
 def test_anchor_text_and_dedup() -> None:
