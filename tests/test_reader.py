@@ -273,7 +273,7 @@ def test_truncated_whole_file_gzip_keeps_the_records_before_the_cut(tmp_path: Pa
 def test_fast_path_reads_what_the_careful_path_reads(tmp_path: Path, monkeypatch) -> None:
     """Healthy gzip members take the in-memory fast path; records, offsets and every
     attribute a consumer sees are those of the careful (spooled, per-member) path."""
-    import archive.reader as reader
+    import archive.reader._gzip as gzip_reader
     from archive.records import build_conversion_record, build_metadata_record, serialize
 
     date = datetime(2024, 5, 1, tzinfo=UTC)
@@ -313,7 +313,7 @@ def test_fast_path_reads_what_the_careful_path_reads(tmp_path: Path, monkeypatch
         return out, errors
 
     fast = dump()
-    monkeypatch.setattr(reader, "_fast_member", lambda *args: None)
+    monkeypatch.setattr(gzip_reader, "fast_member", lambda *args: None)
     careful = dump()
     assert fast == careful
     assert len(fast[0]) == 14 and len(fast[1]) == 2
@@ -454,7 +454,8 @@ def test_lazy_fast_path_agrees_with_warcio(tmp_path: Path, good: Path, monkeypat
     """The fast path parses WARC headers itself and builds warcio's record only on demand:
     rec_type, header(), http_headers, read_content() and the record are those of the careful
     path, for usual records and for the unusual ones it leaves to warcio."""
-    import archive.reader as reader
+    import archive.reader._gzip as gzip_reader
+    from archive.reader._lazy import MemberRef
 
     http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-A:  b \r\n\r\n<p>hi</p>"
     odd = [
@@ -484,7 +485,7 @@ def test_lazy_fast_path_agrees_with_warcio(tmp_path: Path, good: Path, monkeypat
     def dump(parse_http: bool) -> tuple[list, list, int]:
         out, errors, lazy = [], [], 0
         for ref in iter_records(path, errors=errors, parse_http=parse_http):
-            lazy += isinstance(ref, reader._MemberRef)
+            lazy += isinstance(ref, MemberRef)
             h = ref.http_headers
             row = [
                 ref.offset,
@@ -505,7 +506,7 @@ def test_lazy_fast_path_agrees_with_warcio(tmp_path: Path, good: Path, monkeypat
     # the usual records, and the odd ones warcio reads the same way (WARC/1.0, a WARC-Type
     # given twice, an empty block, an https request), took the lazy path
     assert fast[0][2] == len(LAYOUT) + 3
-    monkeypatch.setattr(reader, "_fast_member", lambda *args: None)
+    monkeypatch.setattr(gzip_reader, "fast_member", lambda *args: None)
     careful = [dump(True), dump(False)]
     assert [f[:2] for f in fast] == [c[:2] for c in careful]
     assert len(fast[0][0]) == len(LAYOUT) + len(odd) + 1
