@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -219,6 +221,17 @@ def test_nearest_capture_redirects_to_its_timestamp(demo, demo_app):
     assert resp.header("Location") == f"/{ts}/{url}"
     gate = call(demo_app, f"/{url}")
     assert gate.status == 302 and gate.header("Location") == f"/{ts}/{url}"
+
+
+def test_timegate_honours_accept_datetime_and_rejects_garbage(demo, demo_app):
+    url = demo.url(demo.article_path)
+    ts = demo.entry(demo.article_path).timestamp
+    moment = datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    wanted = {"Accept-Datetime": format_datetime(moment, usegmt=True)}
+    gate = call(demo_app, f"/{url}", headers=wanted)
+    assert gate.status == 302 and gate.header("Location") == f"/{ts}/{url}"
+    bad = call(demo_app, f"/{url}", headers={"Accept-Datetime": "not a date"})
+    assert bad.status == 400
 
 
 def test_gzip_page_is_decoded_for_the_browser_and_raw_in_id(demo, demo_app):
