@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.sample_site._pages import ArticleInfo, SiteManifest
+from crawler.sample_site._types import ArticleInfo, SiteManifest
 from crawler.sample_site.server import SampleSite
 
 __all__ = ["ArticleInfo", "SampleSite", "SiteManifest"]

@@ -2,7 +2,7 @@
 
 Hand-written pieces (the seed article, mixed-language articles, Simplified and Traditional
 Chinese articles, the special pages) plus a deterministic generator for the English bulk.
-Nothing here knows about HTML or HTTP: `_pages` renders these texts.
+Nothing here knows about HTML or HTTP: `_build` and `_html` render these texts.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from crawler.sample_site._pages import Route, SiteManifest, build_site, not_found_route
+from crawler.sample_site._build import build_site
+from crawler.sample_site._special import not_found_route
+from crawler.sample_site._types import Route, SiteManifest
 
 __all__ = ["SampleSite"]
 
@@ -194,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_stalled(route, head)
         elif route.mode == "short":
             self._send_short(route, head)
-        else:  # pragma: no cover - routes are built by _pages
+        else:  # pragma: no cover - routes are built by _build
             raise ValueError(route.mode)
 
     def _start(self, route: Route, extra: tuple[tuple[str, str], ...] = ()) -> None:
