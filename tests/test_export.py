@@ -415,7 +415,7 @@ def test_related_links_partial_parse_matches_a_full_parse() -> None:
     a full parse filtered; an unexpected layout falls back to the full parse."""
     import json
 
-    from archive.export._documents import parse_metadata
+    from archive.export._fill import parse_metadata
     from archive.records import parse_warc_fields, warc_fields
 
     links = [

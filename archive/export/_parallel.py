@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 
-from ._scan import ScanResult, ScanTask, run_scan
+from ._scan import run_scan
+from ._tasks import ScanResult, ScanTask
 
 __all__ = ["default_workers", "run_tasks"]
 

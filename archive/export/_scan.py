@@ -18,46 +18,34 @@ bodies, so those are not inflated (:class:`archive.reader.BlockSkipper`: only th
 are, and reading moves on by the indexed length). Where the file and the index disagree,
 the rest of the file is read in full and the result says where (``index_mismatch``).
 
-Results go to a *shard*: a file of pickled items in a scratch directory (local pools) or a
-list returned with the result (Dask workers, which may not share a disk with the client).
+Results go to a shard (:mod:`._shard`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import pickle
 from collections import OrderedDict, deque
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
-from archive.extraction import ExtractionOptions
 from archive.reader import BlockSkipper, ReadError, RecordRef, iter_records
 
 from ._dedup import minhash_values, text_hash
-from ._documents import (
+from ._documents import LOWEST_DATE, Document, Rank, parse_warc_datetime
+from ._fill import (
     APPLIED_FIELDS,
-    LOWEST_DATE,
-    Document,
-    LinksWanted,
-    Rank,
     apply_analysis,
     apply_conversion,
     apply_metadata,
     parse_metadata,
-    parse_warc_datetime,
     split_conversion,
 )
-from ._filters import Filters
+from ._shard import Shard
+from ._tasks import Part, ScanResult, ScanTask, Verdict
 
-__all__ = ["Part", "ScanResult", "ScanTask", "ShardReader", "Verdict", "run_scan"]
+__all__ = ["run_scan"]
 
 logger = logging.getLogger(__name__)
-
-ScanMode = Literal["archive", "extract"]
-Fingerprint = Literal["none", "exact", "near"]
 
 WINDOW = 64  # records an HTML response waits for a referring record before it is analysed
 WINDOW_BYTES = 32 << 20  # and at most this many body bytes wait
@@ -65,76 +53,6 @@ FLUSH_AFTER = 2000  # records after which a document is written out even if inco
 _DOC_TYPES = ("response", "resource")
 _PART_TYPES = ("metadata", "conversion")
 _WARC_FIELDS = "application/warc-fields"
-
-
-@dataclass(frozen=True)
-class ScanTask:
-    """One unit of work: a file, or the records starting in ``[start, end)`` of it."""
-
-    index: int
-    path: str
-    display_name: str
-    size: int
-    start: int = 0
-    end: int | None = None
-    mode: ScanMode = "archive"
-    options: ExtractionOptions = field(default_factory=ExtractionOptions)
-    fingerprint: Fingerprint = "exact"
-    since: datetime | None = None  # extract mode: only responses captured at or after
-    shard_dir: str | None = None
-    links: LinksWanted = "all"  # which links documents carry (and metadata records parse)
-    keep_metadata: bool = True  # Document.metadata of analysed pages (re-extraction writes it)
-    # offset -> (length, URL) of the indexed records in the range, from the collection's
-    # index: lets an archive-mode scan leave response bodies it does not need uninflated
-    members: Mapping[int, tuple[int, str]] | None = None
-    # an export's filters: each document's verdict comes back in ScanResult.verdicts
-    filters: Filters | None = None
-
-
-@dataclass
-class Part:
-    """A metadata or conversion record about a response this task did not see."""
-
-    kind: str  # "metadata" | "conversion"
-    refers_to: str
-    rank: Rank
-    fields: dict[str, Any] | None = None
-    title: str = ""
-    text: str = ""
-    text_hash: bytes = b""
-    minhash: Any = None
-
-
-@dataclass
-class ScanResult:
-    task: ScanTask
-    records: int = 0
-    bytes_read: int = 0
-    documents: int = 0
-    extracted: int = 0
-    errors: list[ReadError] = field(default_factory=list)
-    shard_path: str | None = None
-    items: list[Any] | None = None  # when there is no shard directory
-    positions: list[int] = field(default_factory=list)  # of every item in the shard
-    parts: list[tuple[str, str, Rank, int]] = field(default_factory=list)  # kind, id, rank, item
-    blocks_skipped: int = 0  # response blocks left uninflated (headers from the index's offsets)
-    # per document in the shard, what deciding its fate needs without loading it (valid
-    # unless records of another task are joined to it): see Verdict
-    verdicts: list[Verdict] = field(default_factory=list)
-    index_mismatch: ReadError | None = None  # where the file stopped agreeing with its index
-
-
-class Verdict(NamedTuple):
-    """A document as the task left it, judged: enough to filter it and to choose the latest
-    capture of its URL without unpickling it."""
-
-    number: int  # in the shard
-    response_id: str
-    url: str
-    time: float  # capture time (POSIX seconds), -inf when unknown
-    has_text: bool
-    referred: bool  # metadata or conversion records were found for it
-    rule: str | None  # the first filter rule it fails (ScanTask.filters), or None
 
 
 @dataclass
@@ -146,64 +64,6 @@ class _Pending:
     content_language: str | None = None
 
 
-class _Shard:
-    def __init__(self, task: ScanTask, result: ScanResult) -> None:
-        self.result = result
-        self._fh = None
-        if task.shard_dir is not None:
-            path = os.path.join(task.shard_dir, f"shard-{task.index:06d}.pkl")
-            self._fh = open(path, "wb")  # noqa: SIM115 - closed in close()
-            result.shard_path = path
-        else:
-            result.items = []
-
-    def add(self, item: Any) -> int:
-        """Store an item; returns its number in the shard."""
-        number = len(self.result.positions)
-        if self._fh is not None:
-            self.result.positions.append(self._fh.tell())
-            pickle.dump(item, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
-        else:
-            assert self.result.items is not None
-            self.result.positions.append(number)
-            self.result.items.append(item)
-        return number
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-
-
-class ShardReader:
-    """Reads a task's items back, in order or one by number."""
-
-    def __init__(self, result: ScanResult) -> None:
-        self.result = result
-        self._fh = open(result.shard_path, "rb") if result.shard_path else None  # noqa: SIM115
-
-    def __iter__(self) -> Iterator[Any]:
-        if self._fh is None:
-            yield from self.result.items or ()
-            return
-        self._fh.seek(0)
-        for _ in self.result.positions:
-            yield pickle.load(self._fh)
-
-    def get(self, number: int) -> Any:
-        if self._fh is None:
-            assert self.result.items is not None
-            return self.result.items[number]
-        here = self._fh.tell()
-        self._fh.seek(self.result.positions[number])
-        item = pickle.load(self._fh)
-        self._fh.seek(here)
-        return item
-
-    def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-
-
 def run_scan(task: ScanTask) -> ScanResult:
     """Read the task's records into documents and parts (runs in a worker)."""
     return _Scanner(task).run()
@@ -213,7 +73,7 @@ class _Scanner:
     def __init__(self, task: ScanTask) -> None:
         self.task = task
         self.result = ScanResult(task)
-        self.shard = _Shard(task, self.result)
+        self.shard = Shard(task, self.result)
         self.pending: OrderedDict[str, _Pending] = OrderedDict()
         self.bodies: deque[_Pending] = deque()
         self.body_bytes = 0
@@ -415,7 +275,6 @@ class _Scanner:
             if doc.text and not doc.text_hash:
                 self._fingerprint(doc)
             number = self.shard.add(doc)
-            self.result.documents += 1
             if self.task.filters is not None:
                 has_text = bool(doc.text.strip())
                 self.result.verdicts.append(
