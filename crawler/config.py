@@ -7,13 +7,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from weakref import WeakKeyDictionary
 
 from scrapy.settings import BaseSettings
 
 from archive.extraction import ExtractionOptions
 
-__all__ = ["FOLLOW_MODES", "WarcloomConfig"]
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+__all__ = ["FOLLOW_MODES", "WarcloomConfig", "crawler_config"]
 
 FOLLOW_MODES = ("related", "content", "all")
 FollowMode = Literal["related", "content", "all"]
@@ -121,3 +125,14 @@ def _link_rules(raw: Mapping[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]
             kind: (sel,) if isinstance(sel, str) else tuple(sel) for kind, sel in kinds.items()
         }
     return rules
+
+
+_PARSED: WeakKeyDictionary[Crawler, WarcloomConfig] = WeakKeyDictionary()
+
+
+def crawler_config(crawler: Crawler) -> WarcloomConfig:
+    """The crawl's configuration, parsed once per crawler (its settings are frozen by then)."""
+    config = _PARSED.get(crawler)
+    if config is None:
+        config = _PARSED[crawler] = WarcloomConfig.from_settings(crawler.settings)
+    return config

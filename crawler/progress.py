@@ -12,7 +12,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from twisted.internet import task
 
-from crawler.config import WarcloomConfig
+from crawler.config import crawler_config
 
 __all__ = ["ProgressExtension", "format_summary"]
 
@@ -58,7 +58,7 @@ class ProgressExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ProgressExtension:
-        mode = WarcloomConfig.from_settings(crawler.settings).progress
+        mode = crawler_config(crawler).progress
         enabled = mode == "on" or (mode == "auto" and sys.stderr.isatty())
         extension = cls(crawler, sys.stderr, enabled)
         crawler.signals.connect(extension._opened, signal=signals.spider_opened)

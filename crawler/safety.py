@@ -20,7 +20,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.config import WarcloomConfig
+from crawler.config import crawler_config
 
 __all__ = ["PrivateAddressMiddleware", "is_public_address"]
 
@@ -63,7 +63,7 @@ class PrivateAddressMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
-        if WarcloomConfig.from_settings(crawler.settings).allow_private:
+        if crawler_config(crawler).allow_private:
             raise NotConfigured("WARCLOOM_ALLOW_PRIVATE is on")
         middleware = cls(crawler)
         crawler.signals.connect(middleware._scheduled, signal=signals.request_scheduled)

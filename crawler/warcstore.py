@@ -17,7 +17,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from archive.index import update_collection_index
 from archive.writer import RecordLocation, WarcWriter, recover_open_files
-from crawler.config import WarcloomConfig
+from crawler.config import WarcloomConfig, crawler_config
 
 __all__ = ["WarcStoreExtension"]
 
@@ -75,7 +75,7 @@ class WarcStoreExtension:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcStoreExtension:
-        return cls(crawler, WarcloomConfig.from_settings(crawler.settings))
+        return cls(crawler, crawler_config(crawler))
 
     def write(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         """Write a group of records to the current file and count them."""

@@ -126,3 +126,17 @@ def test_summary_lists_status_languages_and_failures() -> None:
     assert "en: 2, zh-Hant: 1" in text
     assert "12,345 bytes" in text
     assert "fetch errors: 2" in text
+
+
+def test_crawler_config_is_parsed_once_per_crawler() -> None:
+    from scrapy.crawler import Crawler
+    from scrapy.spiders import Spider
+
+    from crawler.config import crawler_config
+
+    crawler = Crawler(Spider, Settings({"WARCLOOM_COLLECTION": "once"}))
+    first = crawler_config(crawler)
+    assert first.collection == "once"
+    assert crawler_config(crawler) is first
+    other = Crawler(Spider, Settings({"WARCLOOM_COLLECTION": "other"}))
+    assert crawler_config(other).collection == "other"

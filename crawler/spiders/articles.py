@@ -16,7 +16,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 
 from archive.links import LinkRules, follow_urls
 from crawler.capture import CAPTURE_DATE, RESPONSE_ID
-from crawler.config import FOLLOW_MODES, WarcloomConfig
+from crawler.config import FOLLOW_MODES, crawler_config
 from crawler.items import PageItem
 from crawler.pool import ExtractionPool
 from crawler.seeds import feed_links, read_seeds_file, sitemap_entries
@@ -74,7 +74,7 @@ class ArticlesSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.config = WarcloomConfig.from_settings(crawler.settings)
+        spider.config = crawler_config(crawler)
         spider.follow = spider.follow_arg or spider.config.follow
         spider.pool = ExtractionPool(
             spider.config.workers,
