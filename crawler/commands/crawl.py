@@ -87,7 +87,10 @@ def _run_crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
     from crawler.config import WarcloomConfig
     from crawler.spiders.articles import ArticlesSpider
 
-    WarcloomConfig.from_settings(settings)  # fail on bad settings before anything starts
+    try:  # fail on bad settings before anything starts, with the reason and no traceback
+        WarcloomConfig.from_settings(settings)
+    except ValueError as exc:
+        raise SystemExit(f"warcloom: {exc}") from None
     frontier = Path(settings.get("WARCLOOM_FRONTIER"))
     frontier.parent.mkdir(parents=True, exist_ok=True)
     finished_marker = frontier.with_suffix(".finished")

@@ -1,4 +1,4 @@
-"""``warcloom index`` and ``warcloom check`` through ``main([...])`` on real WARC files."""
+"""The CLI through ``main([...])``: index and check on real WARC files, bad crawl settings."""
 
 from __future__ import annotations
 
@@ -55,3 +55,15 @@ def test_index_prints_sorted_cdxj_and_writes_a_file(
 def test_missing_input_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no such file"):
         main(["check", str(tmp_path / "nope.warc.gz")])
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [("WARCLOOM_FOLLOW=everything", "WARCLOOM_FOLLOW must be one of"), ("NOEQUALS", "NAME=VALUE")],
+)
+def test_crawl_rejects_bad_settings_before_starting(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    with pytest.raises(SystemExit, match=message):
+        main(["crawl", "http://127.0.0.1:9/", "--out", str(tmp_path), "-s", setting])
+    assert not (tmp_path / "collections").exists()
