@@ -539,3 +539,18 @@ def test_document_pickles_with_its_datetimes_intact() -> None:
         ]:
             assert (a and a.tzinfo) == (b and b.tzinfo)
             assert (a is not None and a.tzinfo is UTC) == (b is not None and b.tzinfo is UTC)
+
+
+def test_metadata_values_decode_as_json_loads_would() -> None:
+    """parse_metadata decodes each (stripped) value as json.loads does, or keeps the text."""
+    import json
+
+    from archive.export._fill import _json_or_text
+
+    values = ['"a"', "1", "1 2", "[1, 2]", '{"a": 1} x', "NaN", "", "\ufeff1", "tru", '"\\u00e9"']
+    for value in values:
+        try:
+            expected = json.loads(value)
+        except ValueError:
+            expected = value
+        assert repr(_json_or_text(value)) == repr(expected), value

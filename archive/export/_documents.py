@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any, Literal
 
 __all__ = ["Document", "LinksWanted", "Rank", "parse_warc_datetime"]
@@ -75,7 +76,7 @@ class Document:
         # are pickled into the shards, and again on their way to the exporting process).
         # The UTC datetimes (capture time, ranks) go without their tzinfo, whose pickling
         # costs more than the rest of the date, and get it back in _unpickle_document.
-        values = [getattr(self, name) for name in _FIELD_NAMES]
+        values = list(_GET_FIELDS(self))
         flags = 0
         stamp = self.timestamp
         if stamp is not None and stamp.tzinfo is UTC:
@@ -135,6 +136,7 @@ class Document:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Document))
+_GET_FIELDS = attrgetter(*_FIELD_NAMES)  # a document's field values, as a tuple
 _TIMESTAMP = _FIELD_NAMES.index("timestamp")
 _META_RANK = _FIELD_NAMES.index("meta_rank")
 _CONV_RANK = _FIELD_NAMES.index("conv_rank")

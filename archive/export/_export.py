@@ -23,6 +23,7 @@ judged and joined in :mod:`._stream`; the latest captures are chosen and written
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from archive.extraction import ExtractionOptions
 from ._dedup import DEFAULT_THRESHOLD, Deduplicator, DedupMode
 from ._filters import Filters
 from ._links import LinkWriter
+from ._parquet import preload_pyarrow
 from ._plan import DEFAULT_RANGE_SIZE, resolve_inputs
 from ._stream import DocumentStream, Location
 from ._summary import ExportSummary
@@ -79,6 +81,15 @@ def export(
     files = resolve_inputs(inputs)
     writer = open_writer(options.format, out)  # fails here on an unwritable path
     links = None
+    preload: list[threading.Thread] = []
+
+    def workers_started() -> None:
+        # pyarrow is imported while the workers scan, not after them (it starts threads,
+        # so not before the workers are forked either)
+        if options.format == "parquet":
+            preload.append(threading.Thread(target=preload_pyarrow, daemon=True))
+            preload[0].start()
+
     try:
         links = LinkWriter(options.links_path) if options.links_path else None
         fingerprint = options.dedup
@@ -94,6 +105,7 @@ def export(
             links="all" if links is not None else "related",
             keep_metadata=False,
             filters=options.filters,
+            on_started=workers_started,
         ) as stream:
             summary = stream.summary
             summary.dedup = options.dedup
@@ -122,10 +134,14 @@ def export(
                     links.write(doc)
                 summary.exported += 1
     except BaseException:
+        for thread in preload:
+            thread.join()
         writer.abort()
         if links is not None:
             links.abort()
         raise
+    for thread in preload:
+        thread.join()
     writer.close()
     if links is not None:
         links.close()

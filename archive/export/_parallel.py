@@ -2,7 +2,8 @@
 
 Results always come back in task order, whatever order the workers finish in, so the
 output does not depend on scheduling. ``on_done`` is called as each task finishes (for a
-progress bar).
+progress bar); ``on_started`` once a local pool has all its workers and tasks (the
+exporting process is idle from then on, and may start threads: see ``_pool_context``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 
 from ._scan import run_scan
+from ._shard import start_pool_worker
 from ._tasks import ScanResult, ScanTask
 
 __all__ = ["default_workers", "run_tasks"]
@@ -22,6 +24,7 @@ __all__ = ["default_workers", "run_tasks"]
 logger = logging.getLogger(__name__)
 
 OnDone = Callable[[ScanResult], None]
+OnStarted = Callable[[], None]
 
 
 def default_workers() -> int:
@@ -37,6 +40,7 @@ def run_tasks(
     workers: int | None = None,
     dask_address: str | None = None,
     on_done: OnDone | None = None,
+    on_started: OnStarted | None = None,
 ) -> list[ScanResult]:
     """Run every task; return the results in task order."""
     if dask_address is not None:
@@ -44,7 +48,7 @@ def run_tasks(
     workers = workers or default_workers()
     if workers <= 1 or len(tasks) <= 1:
         return _run_inline(tasks, on_done)
-    return _run_pool(tasks, workers, on_done)
+    return _run_pool(tasks, workers, on_done, on_started)
 
 
 def _run_inline(tasks: Sequence[ScanTask], on_done: OnDone | None) -> list[ScanResult]:
@@ -57,11 +61,21 @@ def _run_inline(tasks: Sequence[ScanTask], on_done: OnDone | None) -> list[ScanR
     return results
 
 
-def _run_pool(tasks: Sequence[ScanTask], workers: int, on_done: OnDone | None) -> list[ScanResult]:
+def _run_pool(
+    tasks: Sequence[ScanTask],
+    workers: int,
+    on_done: OnDone | None,
+    on_started: OnStarted | None = None,
+) -> list[ScanResult]:
     results: dict[int, ScanResult] = {}
     context = _pool_context()
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)), mp_context=context, initializer=start_pool_worker
+    ) as pool:
+        # (a pool forks all its workers at the first submit, spawns them by the last)
         futures = {pool.submit(run_scan, task): task.index for task in tasks}
+        if on_started is not None:
+            on_started()
         for future in as_completed(futures):
             result = future.result()
             results[futures[future]] = result

@@ -10,7 +10,7 @@ from typing import IO, Any
 from ._documents import Document
 from ._files import STDOUT, AtomicFile
 
-__all__ = ["LazyParquet", "ParquetWriter", "export_schema"]
+__all__ = ["LazyParquet", "ParquetWriter", "export_schema", "preload_pyarrow"]
 
 _ROW_GROUP = 1000
 _ROW_GROUP_BYTES = 64 << 20
@@ -46,6 +46,13 @@ def export_schema() -> Any:
             ),
         ]
     )
+
+
+def preload_pyarrow() -> None:
+    """Import pyarrow ahead of its first use (in a thread, once workers are started); a
+    failure is left to that first use to report."""
+    with contextlib.suppress(Exception):
+        import pyarrow.parquet  # noqa: F401
 
 
 class LazyParquet:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pickle
 import tempfile
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,7 @@ class DocumentStream:
         links: LinksWanted = "all",
         keep_metadata: bool = True,
         filters: Filters | None = None,
+        on_started: Callable[[], None] | None = None,
     ) -> None:
         self.keep_empty = keep_empty
         self.filters = filters
@@ -79,7 +80,11 @@ class DocumentStream:
         bar = Progress(sum((t.end or t.size) - t.start for t in tasks), progress)
         try:
             self.results = run_tasks(
-                tasks, workers=workers, dask_address=dask_address, on_done=bar.done
+                tasks,
+                workers=workers,
+                dask_address=dask_address,
+                on_done=bar.done,
+                on_started=on_started,
             )
         finally:
             bar.close()

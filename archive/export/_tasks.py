@@ -67,7 +67,8 @@ class ScanResult:
     errors: list[ReadError] = field(default_factory=list)
     shard_path: str | None = None
     items: list[Any] | None = None  # when there is no shard directory
-    positions: list[int] = field(default_factory=list)  # of every item in the shard
+    count: int = 0  # items in the shard
+    positions: list[int] = field(default_factory=list)  # of every batch in the shard file
     parts: list[tuple[str, str, Rank, int]] = field(default_factory=list)  # kind, id, rank, item
     blocks_skipped: int = 0  # response blocks left uninflated (headers from the index's offsets)
     # per document in the shard, what deciding its fate needs without loading it (valid
