@@ -40,21 +40,6 @@ def _raw_iterate(path: str) -> tuple[int, int]:
     return records, payload
 
 
-def _html_bodies(path: str) -> list[tuple[str, bytes]]:
-    out = []
-    with open(path, "rb") as fh:
-        for rec in ArchiveIterator(fh):
-            if rec.rec_type != "response" or rec.http_headers is None:
-                continue
-            ctype = rec.http_headers.get_header("Content-Type") or ""
-            status = rec.http_headers.get_statuscode()
-            if "html" in ctype and status.startswith("2"):
-                out.append(
-                    (rec.rec_headers.get_header("WARC-Target-URI"), rec.content_stream().read())
-                )
-    return out
-
-
 def _trafilatura(item: tuple[str, bytes]) -> int:
     import trafilatura
 
@@ -77,7 +62,7 @@ def _analyse(item: tuple[str, bytes, str | None, str | None]) -> int:
 
 
 def _html_items(path: str) -> list[tuple[str, bytes, str | None, str | None]]:
-    """As ``_html_bodies``, with the headers the scan passes to ``analyse_html``."""
+    """2xx HTML responses: URL, decoded body and the headers the scan passes to ``analyse_html``."""
     out = []
     with open(path, "rb") as fh:
         for rec in ArchiveIterator(fh):
@@ -172,7 +157,7 @@ def main() -> int:
             "pages/s": summary.documents / took,
         }
 
-    bodies = [item for path in files for item in _html_bodies(path)]
+    bodies = [item[:2] for path in files for item in _html_items(path)]
     with ctx.Pool(args.workers) as pool:
         pool.map(_trafilatura, bodies[:20])
         t = time.perf_counter()

@@ -27,6 +27,17 @@ FAST = [
 ]
 
 
+def demo_collection(out: Path) -> Path:
+    """Crawl the bundled sample site into ``out`` (``warcloom demo``); its collection dir."""
+    subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "demo", "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return out / "collections" / "default"
+
+
 def warcloom(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> str:
     """Run ``warcloom ARGS`` in a fresh interpreter; returns its output, raises on failure."""
     result = subprocess.run(

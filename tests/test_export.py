@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from crawl_helpers import demo_collection
 from warc_fixtures import Capture, corrupted_copy, lang, member_offsets, write_warc
 from warcio.archiveiterator import ArchiveIterator
 
@@ -34,14 +33,7 @@ from crawler.cli import main
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled sample site crawled once: ``.../collections/default``."""
-    out = tmp_path_factory.mktemp("demo")
-    subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "demo", "--out", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return out / "collections" / "default"
+    return demo_collection(tmp_path_factory.mktemp("demo"))
 
 
 def _jsonl(path: Path) -> list[dict]:

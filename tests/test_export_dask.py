@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from crawl_helpers import demo_collection
 
 from archive.export import ExportOptions, export
 
@@ -14,14 +13,7 @@ distributed = pytest.importorskip("distributed")
 
 
 def test_dask_local_cluster_output_equals_local_run(tmp_path: Path) -> None:
-    out = tmp_path / "demo"
-    subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "demo", "--out", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    coll = out / "collections" / "default"
+    coll = demo_collection(tmp_path / "demo")
     local, remote = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
     opts = {"range_size": 100_000, "dedup": "near", "links_path": None}
     export([coll], str(local), ExportOptions(workers=2, **opts))

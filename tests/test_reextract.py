@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from crawl_helpers import demo_collection
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.export import DocumentStream, ExportOptions, export, resolve_inputs
@@ -21,14 +20,7 @@ from crawler.cli import main
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("crawl")
-    subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "demo", "--out", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return out / "collections" / "default"
+    return demo_collection(tmp_path_factory.mktemp("crawl"))
 
 
 @pytest.fixture
