@@ -111,6 +111,7 @@ _CODES: dict[str, str] = {
 }
 
 _SAMPLE_CHARS = 1000  # page-level sample per script: ~170 words; langdetect cost is ~linear in it
+_SAMPLE_PARTS = 7  # one per langdetect trial: paragraphs in other languages split the vote
 _PARAGRAPH_CHARS = 600  # per-paragraph langdetect sample, when the page is mixed
 _CONFIDENT = 0.90  # page-level langdetect probability that skips per-paragraph calls
 
@@ -279,8 +280,13 @@ def _judge_langdetect(
     weights: Counter[str],
     found: dict[int, tuple[str, float]],
 ) -> None:
-    """One langdetect call on a sample of the script's text; per paragraph only if uncertain."""
-    probs = _langdetect.detect(_langdetect.sample([p.text for p in members], _SAMPLE_CHARS))
+    """One langdetect call on a sample of the script's text; per paragraph only if uncertain.
+
+    The sample is cut in consecutive parts, one per trial, so a page whose paragraphs differ in
+    language gets a split vote (hence per-paragraph calls) whatever the random draws.
+    """
+    texts = [p.text for p in members]
+    probs = _langdetect.detect(_langdetect.sample(texts, _SAMPLE_CHARS, _SAMPLE_PARTS))
     if not probs:
         return
     top, top_prob = _from_langdetect(probs[0][0]), probs[0][1]
