@@ -194,31 +194,33 @@ class FastDetector(Detector):
         n_trial, limit, threshold = self.n_trial, self.ITERATION_LIMIT, self.CONV_THRESHOLD
         alphas = self.alpha + draw.rng.standard_normal(n_trial) * self.ALPHA_WIDTH
         weights = (alphas / self.BASE_FREQ)[:, None, None]
-        trials = np.arange(n_trial)
-        # langdetect's first check comes after one draw, the next ones after every 5th
-        first = draw(trials, 1)[:, 0] + weights[:, 0]
-        prob = np.asarray(self._init_probability(), dtype=np.float64) * first
-        prob /= prob.sum(axis=1, keepdims=True)
-        stop = prob.max(axis=1) > threshold
-        final = prob.copy()
-        active = trials[~stop]
-        counter = 0  # langdetect's loop counter at the last check
+        prob = np.tile(np.asarray(self._init_probability(), dtype=np.float64), (n_trial, 1))
+        final = np.empty_like(prob)
+        active = np.arange(n_trial)
+        counter = None  # langdetect's loop counter at the last check
         while active.size:
-            factors = draw(active, 5 * _BLOCK_CHECKS).reshape(active.size, _BLOCK_CHECKS, 5, -1)
-            factors += weights[active, None]
-            fives = factors[:, :, 0] * factors[:, :, 1] * factors[:, :, 2]
-            fives *= factors[:, :, 3] * factors[:, :, 4]
-            fives[:, 0] *= prob[active]
-            # at most 50 draws between normalisations: no product underflows
+            # langdetect checks after its first draw, then after every 5th: the first block
+            # has one draw more; at most 51 draws between normalisations, so none underflows
+            lead = int(counter is None)
+            factors = draw(active, lead + 5 * _BLOCK_CHECKS) + weights[active]
+            head = prob[active] * factors[:, 0] if lead else prob[active]
+            body = factors[:, lead:].reshape(active.size, _BLOCK_CHECKS, 5, -1)
+            fives = body[:, :, 0] * body[:, :, 1] * body[:, :, 2]
+            fives *= body[:, :, 3] * body[:, :, 4]
+            fives[:, 0] *= head
             checked = np.multiply.accumulate(fives, axis=1)
+            if lead:
+                checked = np.concatenate((head[:, None], checked), axis=1)
+                counters = 5 * np.arange(_BLOCK_CHECKS + 1)
+            else:
+                counters = counter + 5 * np.arange(1, _BLOCK_CHECKS + 1)
             checked /= checked.sum(axis=2, keepdims=True)
-            counters = counter + 5 * np.arange(1, _BLOCK_CHECKS + 1)
             converged = (checked.max(axis=2) > threshold) | (counters >= limit)
             stop = converged.any(axis=1)
             final[active[stop]] = checked[stop, converged.argmax(axis=1)[stop]]
             prob[active] = checked[:, -1]
             active = active[~stop]
-            counter += 5 * _BLOCK_CHECKS
+            counter = counters[-1]
         self.langprob = final.mean(axis=0).tolist()
 
 

@@ -110,7 +110,7 @@ _CODES: dict[str, str] = {
     "zh": "zho",
 }
 
-_SAMPLE_CHARS = 1000  # page-level sample per script: ~170 words; langdetect cost is ~linear in it
+_SAMPLE_CHARS = 400  # page-level sample per script: ~170 words; langdetect cost is ~linear in it
 _SAMPLE_PARTS = 7  # one per langdetect trial: paragraphs in other languages split the vote
 _PARAGRAPH_CHARS = 600  # per-paragraph langdetect sample, when the page is mixed
 _CONFIDENT = 0.90  # page-level langdetect probability that skips per-paragraph calls
