@@ -110,10 +110,12 @@ _CODES: dict[str, str] = {
     "zh": "zho",
 }
 
-_SAMPLE_CHARS = 400  # page-level sample per script: ~170 words; langdetect cost is ~linear in it
+_SAMPLE_CHARS = 1000  # page-level sample per script: ~170 words
 _SAMPLE_PARTS = 7  # one per langdetect trial: paragraphs in other languages split the vote
 _PARAGRAPH_CHARS = 600  # per-paragraph langdetect sample, when the page is mixed
-_CONFIDENT = 0.90  # page-level langdetect probability that skips per-paragraph calls
+# Page-level langdetect probability that skips per-paragraph calls: one trial per part may
+# stray on a short part (names, numbers); two of seven disagreeing mean a mixed page.
+_CONFIDENT = 1 - 1.5 / _SAMPLE_PARTS
 
 
 @dataclass(frozen=True)
