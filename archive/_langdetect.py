@@ -12,8 +12,6 @@ import functools
 import os
 import re
 from collections.abc import Sequence
-from itertools import repeat
-from operator import add
 from typing import Any
 
 from langdetect.detector import Detector
@@ -84,13 +82,34 @@ def detector_factory() -> DetectorFactory:
 
 
 @functools.cache
-def _profile_rows() -> tuple[dict[str, int], Any]:
-    """Row number of every profile n-gram, and the rows: one probability per language."""
+def _profile() -> tuple[Any, Any]:
+    """Every profile n-gram as an integer code, sorted, and its probability per language.
+
+    A code holds one character per 21 bits (code point + 1, so lengths never collide).
+    The probabilities are stored as float32 (half the memory to gather) and multiplied in
+    float64.
+    """
     import numpy as np
 
     known = detector_factory().word_lang_prob_map
-    rows = {word: i for i, word in enumerate(known)}
-    return rows, np.array(list(known.values()), dtype=np.float64)
+    codes = np.array([_code(gram) for gram in known], dtype=np.uint64)
+    order = np.argsort(codes)
+    return codes[order], np.array(list(known.values()), dtype=np.float32)[order]
+
+
+def _code(gram: str) -> int:
+    code = 0
+    for ch in gram:
+        code = code << 21 | ord(ch) + 1
+    return code
+
+
+def _gram(code: int) -> str:
+    chars = []
+    while code:
+        chars.append(chr((code & 0x1FFFFF) - 1))
+        code >>= 21
+    return "".join(reversed(chars))
 
 
 def _generator(seed: int | None) -> Any:
@@ -126,18 +145,6 @@ class _CharTable(dict[int, str]):
 
 _NORMALISE = _CharTable(NGram.normalize)
 _UPPER = _CharTable(lambda ch: "U" if ch.isupper() else ".")
-_CAPITALS = re.compile("(?<=U)U")
-
-
-def _part_candidates(part: str) -> list[str]:
-    text = " " + part.translate(_NORMALISE)
-    chars = list(text)
-    pairs = list(map(add, text[:-1], text[1:]))  # pairs[i] ends at text[i + 1]
-    triples = list(map(add, pairs[:-1], text[2:]))  # triples[i] ends at text[i + 2]
-    for m in _CAPITALS.finditer(text.translate(_UPPER)):
-        end = m.start()  # >= 2: text[0] is a space
-        chars[end] = pairs[end - 1] = triples[end - 2] = ""
-    return chars + pairs + triples
 
 
 class FastDetector(Detector):
@@ -171,26 +178,17 @@ class FastDetector(Detector):
         if latin * 2 < non_latin:
             self.text = self._AZ.sub("", self.text)
 
-    def _candidates(self) -> list[list[str]]:
-        """langdetect's n-grams of each part of the text before the profile lookup.
-
-        langdetect's buffer starts with a space and restarts at each word, so on a part with a
-        space in front: every character, pair and triple, none ending on the second (or later)
-        letter of a run of capitals. The spaces, double spaces and triples with a space in the
-        middle that this adds are in no profile, so the lookup drops them. Within a part the
-        order is not langdetect's; the draws are uniform, so it does not matter.
-        """
-        return [_part_candidates(part) for part in self.text.split(_STRATUM) if part.strip()]
+    def _features(self) -> _Features:
+        return _Features(self.text)
 
     def _extract_ngrams(self) -> list[str]:
-        known = self.word_lang_prob_map
-        return [w for part in self._candidates() for w in part if w in known]
+        return [_gram(code) for code in self._features().codes().tolist()]
 
     def _detect_block(self) -> None:
         import numpy as np
 
         self.cleaning_text()
-        draw = _Draws(self._candidates(), _generator(self.seed))
+        draw = self._features().draws(_generator(self.seed))
         n_trial, limit, threshold = self.n_trial, self.ITERATION_LIMIT, self.CONV_THRESHOLD
         alphas = self.alpha + draw.rng.standard_normal(n_trial) * self.ALPHA_WIDTH
         weights = (alphas / self.BASE_FREQ)[:, None, None]
@@ -224,56 +222,69 @@ class FastDetector(Detector):
         self.langprob = final.mean(axis=0).tolist()
 
 
+class _Features:
+    """langdetect's n-grams of a text, as rows of the profile, grouped by part of the text.
+
+    langdetect's buffer starts with a space and restarts at each word, so on the text with a
+    space in front it takes every character, pair and triple, but none ending on the second
+    (or later) letter of a run of capitals; the spaces, double spaces and triples with a space
+    in the middle that this adds are in no profile, so the lookup drops them. The order is
+    langdetect's; the part of an n-gram is the part its last character is in.
+    """
+
+    def __init__(self, text: str) -> None:
+        import numpy as np
+
+        codes, self.vectors = _profile()
+        text = " " + text
+        points = np.frombuffer(text.translate(_NORMALISE).encode("utf-32-le"), dtype=np.uint32)
+        points = points.astype(np.uint64) + 1
+        upper = np.frombuffer(text.translate(_UPPER).encode("ascii"), dtype=np.uint8) == ord("U")
+        grams = np.zeros((len(points), 3), dtype=np.uint64)  # per character: 1-, 2-, 3-gram
+        grams[:, 0] = points
+        grams[1:, 1] = points[:-1] << 21 | points[1:]
+        grams[2:, 2] = points[:-2] << 42 | grams[2:, 1]
+        grams[1:][upper[1:] & upper[:-1]] = 0  # inside a run of capitals
+        grams = grams.ravel()
+        where = np.searchsorted(codes, grams)
+        where[where == len(codes)] = 0
+        found = codes[where] == grams
+        self.grams = grams[found]
+        self.rows = where[found]
+        separators = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) == ord(_STRATUM)
+        parts = np.repeat(np.cumsum(separators) - separators, 3)[found]
+        sizes = np.bincount(parts) if parts.size else np.zeros(0, dtype=np.intp)
+        self.starts = (np.cumsum(sizes) - sizes)[sizes > 0]
+        self.sizes = sizes[sizes > 0]
+
+    def codes(self) -> Any:
+        """The n-grams' codes (see :func:`_code`)."""
+        return self.grams
+
+    def draws(self, rng: Any) -> _Draws:
+        """Draws from these n-grams; LangDetectException when there are none."""
+        if not self.sizes.size:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+        return _Draws(self, rng)
+
+
 class _Draws:
     """Profile vectors of n-grams drawn uniformly, with replacement, from a part's n-grams.
 
-    Trial ``k`` draws from part ``k`` mod the number of parts. Candidates are drawn and those
-    in no profile drawn again, so only what is drawn is looked up: a part has thousands of
-    candidates, a detection draws a few hundred.
+    Trial ``k`` draws from part ``k`` mod the number of parts that have any.
     """
 
-    def __init__(self, parts: list[list[str]], rng: Any) -> None:
-        self.profile, self.vectors = _profile_rows()
-        self._use([part for part in parts if any(map(self.profile.__contains__, part))])
-        if not self.parts:
-            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
+    def __init__(self, features: _Features, rng: Any) -> None:
+        self.features = features
         self.rng = rng
-
-    def _use(self, parts: list[list[str]]) -> None:
-        import numpy as np
-
-        self.parts = parts
-        self.candidates = parts[0] if len(parts) == 1 else [c for part in parts for c in part]
-        self.sizes = np.array([len(part) for part in parts], dtype=np.intp)
-        self.starts = np.cumsum(self.sizes) - self.sizes
 
     def __call__(self, trials: Any, count: int) -> Any:
         """``count`` vectors for each of ``trials``: an array (trials, count, languages)."""
         import numpy as np
 
-        parts = trials % len(self.sizes)
-        rows = np.empty((len(trials), count), dtype=np.intp)
-        filled = np.zeros(len(trials), dtype=np.intp)
-        pending = np.arange(len(trials))
-        while pending.size:
-            part = parts[pending, None]
-            shape = (pending.size, count + count // 2 + 4)  # most candidates are in a profile
-            picks = self.starts[part] + (self.rng.random(shape) * self.sizes[part]).astype(np.intp)
-            keys = map(self.candidates.__getitem__, picks.ravel().tolist())
-            found = np.fromiter(
-                map(self.profile.get, keys, repeat(-1)), dtype=np.intp, count=picks.size
-            ).reshape(shape)
-            valid = found >= 0
-            if filled[pending].any() or (valid.sum(axis=1) < count).any():
-                for trial, got in zip(pending.tolist(), found, strict=True):
-                    got = got[got >= 0][: count - filled[trial]]
-                    rows[trial, filled[trial] : filled[trial] + got.size] = got
-                    filled[trial] += got.size
-            else:  # the usual case: every trial got enough in one go; keep the first ones
-                first = np.argsort(~valid, axis=1, kind="stable")[:, :count]
-                rows[pending] = np.take_along_axis(found, first, axis=1)
-                filled[pending] = count
-            pending = pending[filled[pending] < count]
-            if valid.sum() * 8 < valid.size:  # few candidates in a profile: keep those only
-                self._use([[c for c in part if c in self.profile] for part in self.parts])
-        return self.vectors[rows]
+        f = self.features
+        part = (trials % len(f.sizes))[:, None]
+        picks = f.starts[part] + (self.rng.random((len(trials), count)) * f.sizes[part]).astype(
+            np.intp
+        )
+        return f.vectors[f.rows[picks]].astype(np.float64)
