@@ -9,13 +9,15 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from archive.languages import LanguageTags
     from archive.links import Link, LinkRules
 
-__all__ = ["ExtractionOptions", "PageAnalysis", "analyse_html", "extractor_info"]
+__all__ = ["ExtractionOptions", "LinksWanted", "PageAnalysis", "analyse_html", "extractor_info"]
+
+LinksWanted = Literal["all", "related", "none"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,7 @@ class ExtractionOptions:
     fast: bool = False
     with_text: bool = True
     link_rules: LinkRules = field(default_factory=_default_link_rules)
+    links: LinksWanted = "all"  # which links to find: all (typed), related only, or none
 
     def trafilatura_kwargs(self) -> dict[str, Any]:
         return {
@@ -171,7 +174,11 @@ def analyse_html(
         return PageAnalysis(
             charset, (), _declared_languages(None, content_language), error="empty document"
         )
-    links = tuple(extract_links(tree, url, options.link_rules))
+    if options.links == "none":
+        links: tuple[Link, ...] = ()
+    else:
+        related = options.links == "related"
+        links = tuple(extract_links(tree, url, options.link_rules, only_related=related))
     declared = _declared_languages(tree, content_language)
     if not options.with_text:
         return PageAnalysis(charset, links, declared)

@@ -95,13 +95,18 @@ def _selectors(value: Sequence[str] | str) -> tuple[str, ...]:
 
 
 def extract_links(
-    tree: lxml.html.HtmlElement, base_url: str, rules: LinkRules = LinkRules()
+    tree: lxml.html.HtmlElement,
+    base_url: str,
+    rules: LinkRules = LinkRules(),
+    *,
+    only_related: bool = False,
 ) -> list[Link]:
     """Every http(s) link of ``tree`` in document order, one per (url, region).
 
     ``tree`` is not modified. URLs are absolute (``<base href>`` respected), safe, and have no
     fragment. A URL found in several regions is listed once per region; the first non-empty
-    anchor text is kept.
+    anchor text is kept. ``only_related``: the ``related`` ones only (the same list filtered),
+    without typing the others.
     """
     base = document_base(tree, base_url)
     root = base_root(base)
@@ -110,11 +115,16 @@ def extract_links(
     for el in body:
         guard.add(el)
         guard.update(el.iterancestors())
-    regions = Regions(related_roots(tree, rules.related, guard), body, guard)
+    related = related_roots(tree, rules.related, guard)
+    regions = Regions(related, body, guard)
+    if only_related:  # a link is related when inside a related block: skip the others early
+        inside = {a for block in related for a in block.iter("a", "area")}
 
     out: dict[tuple[str, Region], Link] = {}
     urls: dict[str, str | None] = {}
     for a in tree.iter("a", "area"):
+        if only_related and a not in inside:
+            continue
         href = a.get("href")
         if href is None:
             continue
@@ -123,7 +133,7 @@ def extract_links(
             url = urls[href] = resolve(base, root, href)
         if url is None:
             continue
-        region = regions.of(a)
+        region = "related" if only_related else regions.of(a)
         key = (url, region)
         seen = out.get(key)
         if seen is None:

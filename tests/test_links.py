@@ -585,3 +585,28 @@ def test_tree_not_mutated() -> None:
     extract_links(tree, BASE, LinkRules(related=("div.box",), body=("//article",)))
     extract_links(tree, BASE)
     assert etree.tostring(tree, encoding="unicode") == before
+
+
+def test_only_related_is_the_related_part_of_all_links() -> None:
+    """``only_related`` skips typing the other links and finds exactly the related ones."""
+    from crawler.sample_site._build import build_site
+
+    routes, _ = build_site("http://127.0.0.1:8000")
+    pages = [
+        (f"http://127.0.0.1:8000{path}", route.body)
+        for path, route in routes.items()
+        if dict(route.headers).get("Content-Type", "").startswith("text/html")
+    ]
+    nested = (
+        '<div class="related"><h3>Related</h3><ul class="related-list">'
+        '<li><a href="/r1">R1</a></li><li><a href="/r2">R2</a></li></ul></div>'
+    )
+    pages += [(BASE, realistic_page().encode()), (BASE, page(nested).encode())]
+    with_related = 0
+    for url, body in pages:
+        tree = lxml.html.document_fromstring(body)
+        everything = extract_links(tree, url)
+        related = extract_links(tree, url, only_related=True)
+        assert related == [link for link in everything if link.region == "related"], url
+        with_related += bool(related)
+    assert with_related >= 40

@@ -12,13 +12,11 @@ import contextlib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from operator import attrgetter
-from typing import Any, Literal
+from typing import Any
+
+from archive.extraction import LinksWanted
 
 __all__ = ["Document", "LinksWanted", "Rank", "parse_warc_datetime"]
-
-#: Which links of a metadata record a scan parses: every one (for ``--links``), the
-#: related-reading ones (the ``related_links`` column), or none.
-LinksWanted = Literal["all", "related", "none"]
 
 #: Which of two sources about one response is newer: (WARC-Date, task index, position).
 Rank = tuple[datetime, int, int]

@@ -8,13 +8,12 @@ import json
 import os
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from archive.extraction import ExtractionOptions
+from archive.extraction import ExtractionOptions, LinksWanted
 
-from ._documents import LinksWanted
 from ._filters import Filters
 from ._tasks import ScanMode, ScanTask
 
@@ -105,6 +104,8 @@ def plan_tasks(
     In ``archive`` mode the tasks of a collection's gzip files carry their indexed members,
     so that the scan can leave response bodies uninflated (see :mod:`._scan`).
     """
+    # pages analysed for documents only find the links the documents carry
+    analysis_options = options if keep_metadata else replace(options, links=links)
     tasks: list[ScanTask] = []
     index_cache: dict[Path, dict[str, dict[int, tuple[int, str]]]] = {}
     for f in files:
@@ -138,7 +139,7 @@ def plan_tasks(
                     start=start,
                     end=end,
                     mode=mode,
-                    options=options,
+                    options=analysis_options,
                     fingerprint=fingerprint,  # type: ignore[arg-type]
                     since=since,
                     shard_dir=shard_dir,
