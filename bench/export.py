@@ -9,9 +9,9 @@ site once and copying its WARC file, then measures in one run:
 3. export with ``--reextract`` (analysis of every HTML response, as in a crawl);
 4. trafilatura alone (``bare_extraction`` with metadata) on all cores over the same HTML:
    the ceiling of re-extraction;
-5. the crawl's page analysis alone (``archive.extraction.analyse_html``: trafilatura, typed
-   links, charset, language tags, what ``--reextract`` stores) on all cores over the same
-   HTML: what re-extraction costs before any reading, pickling or writing.
+5. the page analysis ``--reextract`` runs (``archive.extraction.analyse_html``: trafilatura,
+   related-reading links, charset, language tags) alone on all cores over the same HTML: what
+   re-extraction costs before any reading, pickling or writing.
 
 Usage: ``python bench/export.py [--pages 5000] [--workdir /tmp/warcloom-bench]``
 """
@@ -56,7 +56,7 @@ def _analyse(item: tuple[str, bytes, str | None, str | None]) -> int:
         url,
         content_type=content_type,
         content_language=language,
-        options=ExtractionOptions(),
+        options=ExtractionOptions(links="related"),  # as an export without --links
     )
     return len(analysis.text)
 
@@ -188,13 +188,13 @@ def main() -> int:
         "  export (fast path): the whole export() call, start-up of its own workers, index\n"
         "    read, scan, joins, filters, latest-capture choice and the output file;\n"
         "  export --reextract: the same, analysing every 2xx HTML response (trafilatura,\n"
-        "    typed links, language tags) instead of reading the archive's records;\n"
+        "    related links, language tags) instead of reading the archive's records;\n"
         "  export (fast path) of a collection steps over the response bodies its index\n"
         "    locates (headers inflated only): its text comes from the conversion records;\n"
         f"  trafilatura alone: bare_extraction(with_metadata=True) on the {len(bodies)}\n"
         "    HTML bodies, already read and in memory, in a pool started beforehand;\n"
         "  analyse_html alone: the same bodies through what --reextract runs per page\n"
-        "    (trafilatura + typed links + charset + language tags), the same way."
+        "    (trafilatura + related links + charset + language tags), the same way."
     )
     fast = figures["export jsonl (fast path)"]["seconds"]
     print(f"fast path / raw iteration: {raw / fast:.2f}x (target >= 0.9)")
