@@ -155,7 +155,7 @@ def split_conversion(block: bytes) -> tuple[str, str]:
 
 
 def apply_analysis(doc: Document, analysis: PageAnalysis, options: ExtractionOptions) -> None:
-    """Fill ``doc`` from a fresh :func:`archive.extraction.analyse_html` result."""
+    """Fill ``doc`` from a fresh :func:`archive.extraction.analyse_pages` result."""
     from archive.extraction import extractor_info
 
     info = extractor_info(options)

@@ -7,10 +7,11 @@ file, or a range boundary) are kept as *parts*, which the exporting process join
 
 Text comes from the archive's own records when it has them. A file without any (Heritrix,
 wget, Common Crawl WARC files) has its HTML responses analysed here, with the crawl's
-pipeline (:func:`archive.extraction.analyse_html`): an HTML response is held back for up to
-``WINDOW`` records, and analysed only if no referring record has appeared in the file by
-then. ``mode="extract"`` analyses every HTML response and ignores the archive's records.
-Only HTML with a 2xx status (or no status: ``resource`` records) is analysed, as in a crawl.
+pipeline (:func:`archive.extraction.analyse_pages`, in batches of ``BATCH`` pages): an HTML
+response is held back for up to ``WINDOW`` records, and analysed only if no referring record
+has appeared in the file by then. ``mode="extract"`` analyses every HTML response and ignores
+the archive's records. Only HTML with a 2xx status (or no status: ``resource`` records) is
+analysed, as in a crawl.
 
 In ``mode="archive"``, a file of a collection comes with its indexed members (offset,
 length, URL): once the file has shown referring records, the scan has no use for response
@@ -26,7 +27,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict, deque
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archive.reader import BlockSkipper, ReadError, RecordRef, iter_records
 
@@ -43,6 +44,9 @@ from ._fill import (
 from ._shard import Shard
 from ._tasks import Part, ScanResult, ScanTask, Verdict
 
+if TYPE_CHECKING:
+    from archive.extraction import HtmlPage
+
 __all__ = ["run_scan"]
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,8 @@ logger = logging.getLogger(__name__)
 WINDOW = 64  # records an HTML response waits for a referring record before it is analysed
 WINDOW_BYTES = 32 << 20  # and at most this many body bytes wait
 FLUSH_AFTER = 2000  # records after which a document is written out even if incomplete
+BATCH = 16  # pages analysed together (stage by stage: faster, see analyse_pages)
+BATCH_BYTES = 16 << 20  # or fewer, when their bodies reach this size
 _DOC_TYPES = ("response", "resource")
 _PART_TYPES = ("metadata", "conversion")
 _WARC_FIELDS = "application/warc-fields"
@@ -62,6 +68,7 @@ class _Pending:
     body: bytes | None = None
     content_type: str | None = None
     content_language: str | None = None
+    queued: bool = False  # waiting in the analysis batch
 
 
 def run_scan(task: ScanTask) -> ScanResult:
@@ -77,6 +84,8 @@ class _Scanner:
         self.pending: OrderedDict[str, _Pending] = OrderedDict()
         self.bodies: deque[_Pending] = deque()
         self.body_bytes = 0
+        self.queue: list[tuple[_Pending, HtmlPage]] = []
+        self.queue_bytes = 0
         self.referring_seen = False  # the file has its own metadata/conversion records
         self.seq = 0
 
@@ -100,6 +109,7 @@ class _Scanner:
                 self._decide_bodies()
                 self._flush()
             self._decide_bodies(final=True)
+            self._analyse_queue()
             self._flush(final=True)
         finally:
             records.close()
@@ -223,24 +233,34 @@ class _Scanner:
     def _analyse(
         self, entry: _Pending, body: bytes, content_type: str | None, language: str | None
     ) -> None:
-        from archive.extraction import analyse_html  # trafilatura: only when analysing
+        """Queue a page; the queue is analysed as one batch when full (see analyse_pages)."""
+        from archive.extraction import HtmlPage
 
-        analysis = analyse_html(
-            body,
-            entry.doc.url,
-            content_type=content_type,
-            content_language=language,
-            options=self.task.options,
-        )
-        doc = entry.doc
-        apply_analysis(doc, analysis, self.task.options)
-        # what the documents do not need is dropped here, before it is pickled (twice)
-        if self.task.links != "all":
-            keep = self.task.links == "related"
-            doc.links = [x for x in doc.links if keep and x["region"] == "related"]
-        if not self.task.keep_metadata:
-            doc.metadata = None
-        self.result.extracted += 1
+        entry.queued = True
+        self.queue.append((entry, HtmlPage(body, entry.doc.url, content_type, language)))
+        self.queue_bytes += len(body)
+        if len(self.queue) >= BATCH or self.queue_bytes >= BATCH_BYTES:
+            self._analyse_queue()
+
+    def _analyse_queue(self) -> None:
+        from archive.extraction import analyse_pages  # trafilatura: only when analysing
+
+        queue, self.queue, self.queue_bytes = self.queue, [], 0
+        try:
+            analyses = analyse_pages([page for _, page in queue], self.task.options)
+        finally:
+            for entry, _ in queue:
+                entry.queued = False
+        for (entry, _), analysis in zip(queue, analyses, strict=True):
+            doc = entry.doc
+            apply_analysis(doc, analysis, self.task.options)
+            # what the documents do not need is dropped here, before it is pickled (twice)
+            if self.task.links != "all":
+                keep = self.task.links == "related"
+                doc.links = [x for x in doc.links if keep and x["region"] == "related"]
+            if not self.task.keep_metadata:
+                doc.metadata = None
+            self.result.extracted += 1
 
     def _decide_bodies(self, final: bool = False) -> None:
         while self.bodies and (
@@ -261,6 +281,8 @@ class _Scanner:
     def _flush(self, final: bool = False) -> None:
         while self.pending:
             rid, entry = next(iter(self.pending.items()))
+            if entry.queued:  # written in order: wait for its batch
+                return
             doc = entry.doc
             complete = (
                 self.task.mode == "extract"
