@@ -113,13 +113,6 @@ def _profile() -> tuple[tuple[str, ...], Any, Any]:
     return tuple(languages), unique, vectors
 
 
-def _code(gram: str) -> int:
-    code = 0
-    for ch in gram:
-        code = code << 21 | ord(ch) + 1
-    return code
-
-
 def _gram(code: int) -> str:
     chars = []
     while code:
@@ -278,7 +271,7 @@ class _Features:
         self.sizes = sizes[sizes > 0]
 
     def codes(self) -> Any:
-        """The n-grams' codes (see :func:`_code`)."""
+        """The n-grams' codes (see :func:`_profile`)."""
         return self.grams
 
     def draws(self, rng: Any) -> _Draws:
