@@ -30,7 +30,7 @@ LinksWanted = Literal["all", "related", "none"]
 
 logger = logging.getLogger(__name__)
 
-# trafilatura, lxml, langdetect and the link typing are imported by analyse_html, not here:
+# trafilatura, lxml, langdetect and the link typing are imported by analyse_pages, not here:
 # the options and the result types travel to processes (export workers reading text from
 # the archive's own records) that never analyse a page and should not pay those imports.
 
