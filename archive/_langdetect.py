@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langdetect.detector import Detector
-from langdetect.detector_factory import PROFILES_DIRECTORY
+from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 
-__all__ = ["FastDetector", "Model", "detect", "sample"]
+__all__ = ["FastDetector", "Model", "detect", "sample", "stock_factory"]
 
 _STRATUM = "\ue000"  # ends a part of the text (a private-use character: a space to langdetect)
 _BLOCK_CHECKS = 10  # convergence checks per block of draws (51 or 50 draws per trial)
@@ -36,7 +36,7 @@ def detect(text: str | Sequence[str], *, seed: int = 0) -> list[tuple[str, float
     the vote instead of a few random trials deciding whether the minority shows at all.
     """
     parts = [text] if isinstance(text, str) else text
-    detector = FastDetector(Model(list(_profile()[0]), seed))
+    detector = FastDetector(_model(seed))
     # one append: langdetect's URL, e-mail and space clean-ups cannot reach across a separator
     detector.append(_STRATUM.join(part.replace(_STRATUM, " ") for part in parts))
     try:
@@ -77,6 +77,25 @@ class Model:
     langlist: list[str]
     seed: int | None = 0
     word_lang_prob_map: dict[str, list[float]] = field(default_factory=dict)  # unused here
+
+
+@functools.cache
+def _model(seed: int) -> Model:
+    return Model(list(_profile()[0]), seed)
+
+
+def stock_factory() -> DetectorFactory:
+    """langdetect's own factory over the same profiles, in the same order, seed 0: what
+    :class:`FastDetector` is compared with (tests, ``bench/languages.py``)."""
+    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
+    profiles = []
+    for name in names:
+        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as fh:
+            profiles.append(fh.read())
+    factory = DetectorFactory()
+    factory.load_json_profile(profiles)
+    factory.set_seed(0)
+    return factory
 
 
 @functools.cache
@@ -262,7 +281,7 @@ class _Features:
         where = np.searchsorted(codes, grams)
         where[where == len(codes)] = 0
         found = codes[where] == grams
-        self.grams = grams[found]
+        self._grams, self._found = grams, found
         self.rows = where[found]
         separators = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) == ord(_STRATUM)
         parts = np.repeat(np.cumsum(separators) - separators, 3)[found]
@@ -272,7 +291,7 @@ class _Features:
 
     def codes(self) -> Any:
         """The n-grams' codes (see :func:`_profile`)."""
-        return self.grams
+        return self._grams[self._found]
 
     def draws(self, rng: Any) -> _Draws:
         """Draws from these n-grams; LangDetectException when there are none."""

@@ -14,29 +14,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from export import _html_items, build_collection  # the sibling bench script
-
-
-def _stock_factory() -> Any:
-    from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
-
-    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
-    profiles = []
-    for name in names:
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as fh:
-            profiles.append(fh.read())
-    factory = DetectorFactory()
-    factory.load_json_profile(profiles)
-    factory.set_seed(0)
-    return factory
 
 
 def main() -> int:
@@ -61,7 +45,7 @@ def main() -> int:
         paragraphs = [p for p in (doc.text or "").split("\n") if p.strip()] if doc else []
         if paragraphs and all(scan(0, p).group in ("LATIN", None) for p in paragraphs):
             samples.append(_langdetect.sample(paragraphs, _SAMPLE_CHARS, _SAMPLE_PARTS))
-    factory = _stock_factory()
+    factory = _langdetect.stock_factory()
 
     def stock(parts: list[str]) -> None:
         detector = factory.create()

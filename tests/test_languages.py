@@ -30,16 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @functools.cache
 def stock_factory() -> DetectorFactory:
-    """langdetect's own factory: the profiles in sorted order (as ``_langdetect``), seed 0."""
-    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
-    profiles = []
-    for name in names:
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as fh:
-            profiles.append(fh.read())
-    factory = DetectorFactory()
-    factory.load_json_profile(profiles)
-    factory.set_seed(0)
-    return factory
+    return _langdetect.stock_factory()
 
 
 HANT_SENTENCE = "這個產業的發展對臺灣經濟很重要"

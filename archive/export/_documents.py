@@ -14,9 +14,7 @@ from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
-from archive.extraction import LinksWanted
-
-__all__ = ["Document", "LinksWanted", "Rank", "parse_warc_datetime"]
+__all__ = ["Document", "Rank", "parse_warc_datetime"]
 
 #: Which of two sources about one response is newer: (WARC-Date, task index, position).
 Rank = tuple[datetime, int, int]

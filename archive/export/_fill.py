@@ -11,7 +11,9 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ._documents import LOWEST_DATE, Document, LinksWanted, Rank
+from archive.extraction import LinksWanted
+
+from ._documents import LOWEST_DATE, Document, Rank
 
 if TYPE_CHECKING:  # trafilatura is imported only where pages are analysed
     from archive.extraction import ExtractionOptions, PageAnalysis

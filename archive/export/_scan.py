@@ -177,7 +177,7 @@ class _Scanner:
             if task.since is not None and (doc.timestamp is None or doc.timestamp < task.since):
                 return
             body = ref.read_content()
-            self._analyse(entry, body, content_type, _header(http, "Content-Language"))
+            self._queue_analysis(entry, body, content_type, _header(http, "Content-Language"))
         elif not self.referring_seen:
             entry.body = ref.read_content()
             entry.content_type = content_type
@@ -230,7 +230,7 @@ class _Scanner:
 
     # -- analysis --------------------------------------------------------------------------
 
-    def _analyse(
+    def _queue_analysis(
         self, entry: _Pending, body: bytes, content_type: str | None, language: str | None
     ) -> None:
         """Queue a page; the queue is analysed as one batch when full (see analyse_pages)."""
@@ -274,7 +274,7 @@ class _Scanner:
             self.body_bytes -= len(body)
             doc = entry.doc
             if doc.meta_rank is None and doc.conv_rank is None:
-                self._analyse(entry, body, entry.content_type, entry.content_language)
+                self._queue_analysis(entry, body, entry.content_type, entry.content_language)
 
     # -- output ----------------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from archive.extraction import ExtractionOptions
+from archive.extraction import ExtractionOptions, LinksWanted
 
 from ._dedup import minhash_values, text_hash
-from ._documents import Document, LinksWanted
+from ._documents import Document
 from ._fill import apply_conversion, apply_metadata
 from ._filters import Filters
 from ._parallel import run_tasks

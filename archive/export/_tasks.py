@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from archive.extraction import ExtractionOptions
+from archive.extraction import ExtractionOptions, LinksWanted
 from archive.reader import ReadError
 
-from ._documents import LinksWanted, Rank
+from ._documents import Rank
 from ._filters import Filters
 
 __all__ = ["Fingerprint", "Part", "ScanMode", "ScanResult", "ScanTask", "Verdict"]
