@@ -337,6 +337,35 @@ def test_foreign_warc_without_conversion_records_is_extracted(tmp_path: Path) ->
     assert all(r["languages"] == ["en"] and r["word_count"] > 50 for r in rows)
 
 
+def test_a_page_whose_analysis_fails_costs_only_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug on one page of a batch: the others keep their text, the page is reported."""
+    import archive.extraction
+
+    real = archive.extraction.analyse_pages
+
+    def failing(pages, options=None):
+        if any("boom" in page.url for page in pages):
+            raise RuntimeError("analysis bug")
+        return real(pages, options)
+
+    monkeypatch.setattr(archive.extraction, "analyse_pages", failing)
+    names = ["alpha", "beta", "boom", "delta"]
+    caps = [Capture(f"http://x.example/{n}", _article(f"{n.title()} story")) for n in names]
+    warc = tmp_path / "wget.warc"
+    write_warc(warc, caps, gzip=False, version="1.0", extraction=False)
+    out = tmp_path / "out.jsonl"
+    summary = export([tmp_path], str(out), ExportOptions(workers=1))
+    assert [r["title"] for r in _jsonl(out)] == ["Alpha story", "Beta story", "Delta story"]
+    assert summary.extracted == 3
+    (error,) = summary.errors
+    assert error.path == str(warc) and "analysis bug" in error.message
+    with warc.open("rb") as fh:
+        fh.seek(error.offset)
+        assert b"http://x.example/boom" in fh.read(2000)
+
+
 def test_corrupt_record_is_skipped_and_reported(tmp_path: Path, capsys) -> None:
     good = tmp_path / "good.warc.gz"
     write_warc(good, _caps())

@@ -45,7 +45,7 @@ from ._shard import Shard
 from ._tasks import Part, ScanResult, ScanTask, Verdict
 
 if TYPE_CHECKING:
-    from archive.extraction import HtmlPage
+    from archive.extraction import HtmlPage, PageAnalysis
 
 __all__ = ["run_scan"]
 
@@ -246,12 +246,16 @@ class _Scanner:
         from archive.extraction import analyse_pages  # trafilatura: only when analysing
 
         queue, self.queue, self.queue_bytes = self.queue, [], 0
+        options = self.task.options
         try:
-            analyses = analyse_pages([page for _, page in queue], self.task.options)
-        finally:
-            for entry, _ in queue:
-                entry.queued = False
+            analyses = analyse_pages([page for _, page in queue], options)
+        except Exception:  # analyse_pages has no error to raise: one page's bug costs only it
+            analyses = [self._analyse_alone(entry, page) for entry, page in queue]
+        for entry, _ in queue:
+            entry.queued = False
         for (entry, _), analysis in zip(queue, analyses, strict=True):
+            if analysis is None:
+                continue
             doc = entry.doc
             apply_analysis(doc, analysis, self.task.options)
             # what the documents do not need is dropped here, before it is pickled (twice)
@@ -261,6 +265,18 @@ class _Scanner:
             if not self.task.keep_metadata:
                 doc.metadata = None
             self.result.extracted += 1
+
+    def _analyse_alone(self, entry: _Pending, page: HtmlPage) -> PageAnalysis | None:
+        """One page of a failed batch; a failure is reported with the record's offset."""
+        from archive.extraction import analyse_pages
+
+        try:
+            return analyse_pages([page], self.task.options)[0]
+        except Exception as exc:
+            logger.warning("%s: offset %d: %r", self.task.path, entry.doc.warc_offset, exc)
+            message = f"analysis failed: {exc!r}"
+            self.result.errors.append(ReadError(self.task.path, entry.doc.warc_offset, message))
+            return None
 
     def _decide_bodies(self, final: bool = False) -> None:
         while self.bodies and (
