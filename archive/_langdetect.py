@@ -22,7 +22,7 @@ from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 from langdetect.lang_detect_exception import ErrorCode, LangDetectException
 from langdetect.utils.ngram import NGram
 
-__all__ = ["FastDetector", "Model", "detect", "sample", "stock_factory"]
+__all__ = ["FastDetector", "Model", "detect", "detect_many", "sample", "stock_factory"]
 
 _STRATUM = "\ue000"  # ends a part of the text (a private-use character: a space to langdetect)
 _BLOCK_CHECKS = 10  # convergence checks per block of draws (51 or 50 draws per trial)
@@ -35,14 +35,33 @@ def detect(text: str | Sequence[str], *, seed: int = 0) -> list[tuple[str, float
     n-grams from part ``k`` mod the number of parts, so parts in different languages split
     the vote instead of a few random trials deciding whether the minority shows at all.
     """
-    parts = [text] if isinstance(text, str) else text
-    detector = FastDetector(_model(seed))
-    # one append: langdetect's URL, e-mail and space clean-ups cannot reach across a separator
-    detector.append(_STRATUM.join(part.replace(_STRATUM, " ") for part in parts))
-    try:
-        return [(lang.lang, lang.prob) for lang in detector.get_probabilities()]
-    except LangDetectException:
-        return []
+    return detect_many([text], seed=seed)[0]
+
+
+def detect_many(
+    texts: Sequence[str | Sequence[str]], *, seed: int = 0
+) -> list[list[tuple[str, float]]]:
+    """:func:`detect` of each text, the trials of all of them run side by side.
+
+    Each text draws from its own generator, reset to ``seed``, so its answer is exactly the
+    one it gets alone; only numpy's per-call overhead is shared.
+    """
+    detectors = []
+    for text in texts:
+        parts = [text] if isinstance(text, str) else text
+        detector = FastDetector(_model(seed))
+        # one append: langdetect's URL, e-mail and space clean-ups cannot reach across a
+        # separator
+        detector.append(_STRATUM.join(part.replace(_STRATUM, " ") for part in parts))
+        detectors.append(detector)
+    _estimate(detectors)
+    out = []
+    for detector in detectors:
+        if detector.langprob is None:  # no features
+            out.append([])
+        else:
+            out.append([(lang.lang, lang.prob) for lang in detector.get_probabilities()])
+    return out
 
 
 def sample(texts: list[str], budget: int, parts: int = 1) -> list[str]:
@@ -140,39 +159,52 @@ def _gram(code: int) -> str:
     return "".join(reversed(chars))
 
 
-def _generator(seed: int | None) -> Any:
-    """numpy's generator seeded with ``seed`` (fresh entropy for None), reset on each call."""
+def _generators(seed: int | None, count: int) -> list[Any]:
+    """``count`` separate numpy generators, each reset to ``seed``'s start (fresh entropy for
+    None); reused from call to call."""
     import numpy as np
 
     if seed is None:
-        return np.random.default_rng()
-    generator, state = _seeded(seed)
-    generator.bit_generator.state = state
-    return generator
+        return [np.random.default_rng() for _ in range(count)]
+    pool, state = _seeded(seed)
+    while len(pool) < count:
+        pool.append(np.random.default_rng(seed))
+    for generator in pool[:count]:
+        generator.bit_generator.state = state
+    return pool[:count]
 
 
 @functools.cache
-def _seeded(seed: int) -> tuple[Any, dict[str, Any]]:
+def _seeded(seed: int) -> tuple[list[Any], dict[str, Any]]:
     import numpy as np
 
     generator = np.random.default_rng(seed)
-    return generator, generator.bit_generator.state
+    return [generator], generator.bit_generator.state
 
 
-class _CharTable(dict[int, str]):
-    """A ``str.translate`` table filled on first use of each character."""
+class _PointTable:
+    """A function of a character, as an array over code points, filled on first use of each."""
 
-    def __init__(self, convert: Any) -> None:
-        super().__init__()
+    def __init__(self, convert: Any, dtype: str) -> None:
+        import numpy as np
+
         self.convert = convert
+        self.values = np.zeros(0x110000, dtype=dtype)  # untouched pages cost no memory
+        self.filled = np.zeros(0x110000, dtype=bool)
 
-    def __missing__(self, code: int) -> str:
-        value = self[code] = self.convert(chr(code))
-        return value
+    def __call__(self, points: Any) -> Any:
+        import numpy as np
+
+        missing = points[~self.filled[points]]
+        if missing.size:
+            for point in np.unique(missing).tolist():
+                self.values[point] = self.convert(chr(point))
+            self.filled[missing] = True
+        return self.values[points]
 
 
-_NORMALISE = _CharTable(NGram.normalize)
-_UPPER = _CharTable(lambda ch: "U" if ch.isupper() else ".")
+_NORMALISE = _PointTable(lambda ch: ord(NGram.normalize(ch)), "uint32")
+_UPPER = _PointTable(str.isupper, "bool")
 
 
 class FastDetector(Detector):
@@ -192,23 +224,33 @@ class FastDetector(Detector):
         self.langlist = list(_profile()[0])  # the columns of the profile arrays
 
     _SPACES = re.compile(" {2,}")
-    _AZ = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z' (the six ASCII signs between too)
-    _ABOVE_U0300 = re.compile("[^\x00-\u02ff]")
+    _DMARK = re.compile(f"[{NGram.DMARK_CLASS}]")
 
     def append(self, text: str) -> None:
-        text = self.URL_RE.sub(" ", text)
-        text = self.MAIL_RE.sub(" ", text)
-        text = NGram.normalize_vi(text)
+        # langdetect's clean-ups, each skipped where it cannot match
+        if "http" in text:
+            text = self.URL_RE.sub(" ", text)
+        if "@" in text:
+            text = self.MAIL_RE.sub(" ", text)
+        if not text.isascii() and self._DMARK.search(text):
+            text = NGram.normalize_vi(text)
         # the stock loop keeps a space only after a non-space (the first character always)
         self.text += self._SPACES.sub(" ", text[: self.max_text_length])
 
     def cleaning_text(self) -> None:
+        import numpy as np
+
+        if self.text.isascii():  # nothing from U+0300 up: nothing to clean
+            return
+        points = _points(self.text)
+        latin = np.count_nonzero((points >= ord("A")) & (points <= ord("z")))
         # langdetect compares a block number with a block name here, so every character from
         # U+0300 up counts as non-Latin: counted the same way
-        latin = len(self._AZ.findall(self.text))
-        non_latin = len(self._ABOVE_U0300.findall(self.text))
+        non_latin = np.count_nonzero(points >= 0x300)
         if latin * 2 < non_latin:
             self.text = self._AZ.sub("", self.text)
+
+    _AZ = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z' (the six ASCII signs between too)
 
     def _features(self) -> _Features:
         return _Features(self.text)
@@ -217,41 +259,84 @@ class FastDetector(Detector):
         return [_gram(code) for code in self._features().codes().tolist()]
 
     def _detect_block(self) -> None:
-        import numpy as np
+        _estimate([self])
+        if self.langprob is None:
+            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
 
-        self.cleaning_text()
-        draw = self._features().draws(_generator(self.seed))
-        n_trial, limit, threshold = self.n_trial, self.ITERATION_LIMIT, self.CONV_THRESHOLD
-        alphas = self.alpha + draw.rng.standard_normal(n_trial) * self.ALPHA_WIDTH
-        weights = (alphas / self.BASE_FREQ)[:, None, None]
-        prob = np.tile(np.asarray(self._init_probability(), dtype=np.float64), (n_trial, 1))
-        final = np.empty_like(prob)
-        active = np.arange(n_trial)
-        counter = None  # langdetect's loop counter at the last check
-        while active.size:
-            # langdetect checks after its first draw, then after every 5th: the first block
-            # has one draw more; at most 51 draws between normalisations, so none underflows
-            lead = int(counter is None)
-            factors = draw(active, lead + 5 * _BLOCK_CHECKS) + weights[active]
-            head = prob[active] * factors[:, 0] if lead else prob[active]
-            body = factors[:, lead:].reshape(active.size, _BLOCK_CHECKS, 5, -1)
-            fives = body[:, :, 0] * body[:, :, 1] * body[:, :, 2]
-            fives *= body[:, :, 3] * body[:, :, 4]
-            fives[:, 0] *= head
-            checked = np.multiply.accumulate(fives, axis=1)
-            if lead:
-                checked = np.concatenate((head[:, None], checked), axis=1)
-                counters = 5 * np.arange(_BLOCK_CHECKS + 1)
-            else:
-                counters = counter + 5 * np.arange(1, _BLOCK_CHECKS + 1)
-            checked /= checked.sum(axis=2, keepdims=True)
-            converged = (checked.max(axis=2) > threshold) | (counters >= limit)
-            stop = converged.any(axis=1)
-            final[active[stop]] = checked[stop, converged.argmax(axis=1)[stop]]
-            prob[active] = checked[:, -1]
-            active = active[~stop]
-            counter = counters[-1]
-        self.langprob = final.mean(axis=0).tolist()
+
+def _estimate(detectors: Sequence[FastDetector]) -> None:
+    """langdetect's estimator, every detector's trials side by side; sets each ``langprob``
+    (None for a text without features).
+
+    Each detector draws from its own generator, reset to the (shared) seed, so its result
+    does not depend on the others.
+    langdetect checks after its first draw, then after every 5th: the first block has one
+    draw more; at most 51 draws between normalisations, so none underflows.
+    """
+    import numpy as np
+
+    found = []
+    for detector in detectors:
+        detector.cleaning_text()
+        features = detector._features()
+        if features.sizes.size:
+            found.append((detector, features))
+        else:
+            detector.langprob = None
+    if not found:
+        return
+    seed = found[0][0].seed
+    runs = [(d, f, rng) for (d, f), rng in zip(found, _generators(seed, len(found)), strict=True)]
+    first = runs[0][0]
+    n_trial, limit, threshold = first.n_trial, first.ITERATION_LIMIT, first.CONV_THRESHOLD
+    vectors = runs[0][1].vectors
+    alphas = np.concatenate([rng.standard_normal(n_trial) for _, _, rng in runs])
+    weights = (first.alpha + alphas * first.ALPHA_WIDTH) / first.BASE_FREQ
+    weights = weights[:, None, None]
+    prob = np.concatenate(
+        [
+            np.tile(np.asarray(d._init_probability(), dtype=np.float64), (n_trial, 1))
+            for d, *_ in runs
+        ]
+    )
+    final = np.empty_like(prob)
+    active = np.arange(len(prob))  # run r's trial k is row r * n_trial + k
+    counter = None  # langdetect's loop counter at the last check
+    while active.size:
+        lead = int(counter is None)
+        count = lead + 5 * _BLOCK_CHECKS
+        rows = []
+        for group in np.split(active, np.flatnonzero(np.diff(active // n_trial)) + 1):
+            _, features, rng = runs[group[0] // n_trial]
+            rows.append(features.draw(group % n_trial, count, rng))
+        factors = vectors[np.concatenate(rows)].astype(np.float64) + weights[active]
+        head = prob[active] * factors[:, 0] if lead else prob[active]
+        body = factors[:, lead:].reshape(active.size, _BLOCK_CHECKS, 5, -1)
+        fives = body[:, :, 0] * body[:, :, 1] * body[:, :, 2]
+        fives *= body[:, :, 3] * body[:, :, 4]
+        fives[:, 0] *= head
+        checked = np.multiply.accumulate(fives, axis=1)
+        if lead:
+            checked = np.concatenate((head[:, None], checked), axis=1)
+            counters = 5 * np.arange(_BLOCK_CHECKS + 1)
+        else:
+            counters = counter + 5 * np.arange(1, _BLOCK_CHECKS + 1)
+        checked /= checked.sum(axis=2, keepdims=True)
+        converged = (checked.max(axis=2) > threshold) | (counters >= limit)
+        stop = converged.any(axis=1)
+        final[active[stop]] = checked[stop, converged.argmax(axis=1)[stop]]
+        prob[active] = checked[:, -1]
+        active = active[~stop]
+        counter = counters[-1]
+    for r, (detector, _, _) in enumerate(runs):
+        detector.langprob = final[r * n_trial : (r + 1) * n_trial].mean(axis=0).tolist()
+
+
+def _points(text: str) -> Any:
+    """The code points of ``text``, as a uint32 array."""
+    import numpy as np
+
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
 class _Features:
@@ -268,10 +353,9 @@ class _Features:
         import numpy as np
 
         _, codes, self.vectors = _profile()
-        text = " " + text
-        points = np.frombuffer(text.translate(_NORMALISE).encode("utf-32-le"), dtype=np.uint32)
-        points = points.astype(np.uint64) + 1
-        upper = np.frombuffer(text.translate(_UPPER).encode("ascii"), dtype=np.uint8) == ord("U")
+        original = _points(" " + text)
+        points = _NORMALISE(original).astype(np.uint64) + 1
+        upper = _UPPER(original)
         grams = np.zeros((len(points), 3), dtype=np.uint64)  # per character: 1-, 2-, 3-gram
         grams[:, 0] = points
         grams[1:, 1] = points[:-1] << 21 | points[1:]
@@ -283,7 +367,7 @@ class _Features:
         found = codes[where] == grams
         self._grams, self._found = grams, found
         self.rows = where[found]
-        separators = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32) == ord(_STRATUM)
+        separators = original == ord(_STRATUM)
         parts = np.repeat(np.cumsum(separators) - separators, 3)[found]
         sizes = np.bincount(parts) if parts.size else np.zeros(0, dtype=np.intp)
         self.starts = (np.cumsum(sizes) - sizes)[sizes > 0]
@@ -293,30 +377,14 @@ class _Features:
         """The n-grams' codes (see :func:`_profile`)."""
         return self._grams[self._found]
 
-    def draws(self, rng: Any) -> _Draws:
-        """Draws from these n-grams; LangDetectException when there are none."""
-        if not self.sizes.size:
-            raise LangDetectException(ErrorCode.CantDetectError, "No features in text.")
-        return _Draws(self, rng)
-
-
-class _Draws:
-    """Profile vectors of n-grams drawn uniformly, with replacement, from a part's n-grams.
-
-    Trial ``k`` draws from part ``k`` mod the number of parts that have any.
-    """
-
-    def __init__(self, features: _Features, rng: Any) -> None:
-        self.features = features
-        self.rng = rng
-
-    def __call__(self, trials: Any, count: int) -> Any:
-        """``count`` vectors for each of ``trials``: an array (trials, count, languages)."""
+    def draw(self, trials: Any, count: int, rng: Any) -> Any:
+        """Profile rows of ``count`` n-grams for each of ``trials``, drawn uniformly, with
+        replacement, from a part's n-grams: trial ``k`` draws from part ``k`` mod the number
+        of parts that have any. An array (trials, count)."""
         import numpy as np
 
-        f = self.features
-        part = (trials % len(f.sizes))[:, None]
-        picks = f.starts[part] + (self.rng.random((len(trials), count)) * f.sizes[part]).astype(
+        part = (trials % len(self.sizes))[:, None]
+        picks = self.starts[part] + (rng.random((len(trials), count)) * self.sizes[part]).astype(
             np.intp
         )
-        return f.vectors[f.rows[picks]].astype(np.float64)
+        return self.rows[picks]

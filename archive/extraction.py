@@ -138,8 +138,15 @@ def _declared_languages(tree: Any, content_language: str | None) -> dict[str, st
 
 
 def _parse(text: str) -> Any:
+    """The tree trafilatura builds from ``text`` (its parser drops comments and processing
+    instructions, so trafilatura has less to clean), or, for what trafilatura rejects as not
+    HTML (a fragment), lxml's document parse, so links are still found."""
     from lxml import html as lxml_html
+    from trafilatura import load_html
 
+    tree = load_html(text)
+    if tree is not None:
+        return tree
     try:
         return lxml_html.document_fromstring(text)
     except ValueError:
@@ -182,7 +189,7 @@ def analyse_pages(
     """
     import trafilatura
 
-    from archive.languages import tag_languages
+    from archive.languages import tag_languages_many
     from archive.links import extract_links
 
     options = options or ExtractionOptions()
@@ -208,12 +215,13 @@ def analyse_pages(
             continue
         if state.document is None:
             state.error = "no main text found"
-    for state in parsed:
-        if state.document is not None:
-            text = state.document.text or ""
-            state.tags = tag_languages([p for p in text.split("\n") if p.strip()])
-        elif state.error == "no main text found":
-            state.tags = tag_languages([])
+    tagged = [s for s in parsed if s.document is not None or s.error == "no main text found"]
+    paragraphs = []
+    for state in tagged:
+        text = (state.document.text or "") if state.document is not None else ""
+        paragraphs.append([p for p in text.split("\n") if p.strip()])
+    for state, tags in zip(tagged, tag_languages_many(paragraphs), strict=True):
+        state.tags = tags
     return [state.finish() for state in states]
 
 

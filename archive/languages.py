@@ -11,14 +11,20 @@ paragraph only when that page-level answer is uncertain.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import _langdetect
 from ._scripts import Para, scan, zh_variant
 
-__all__ = ["LanguageShare", "LanguageTags", "ParagraphLanguage", "tag_languages"]
+__all__ = [
+    "LanguageShare",
+    "LanguageTags",
+    "ParagraphLanguage",
+    "tag_languages",
+    "tag_languages_many",
+]
 
 UND = "und"
 
@@ -186,6 +192,12 @@ class LanguageTags:
 UNDETERMINED = LanguageTags(languages=(LanguageShare(UND, UND, 1.0),))
 
 
+#: What tagging a page asks langdetect for (texts, or parts of one text) and gets back.
+_Asks = list[list[str]]
+_Answers = list[list[tuple[str, float]]]
+_Tagging = Generator[_Asks, _Answers, "LanguageTags"]
+
+
 def tag_languages(paragraphs: Sequence[str], *, min_chars: int = 20) -> LanguageTags:
     """Tag a page's languages from its text paragraphs (e.g. trafilatura's output lines).
 
@@ -196,7 +208,39 @@ def tag_languages(paragraphs: Sequence[str], *, min_chars: int = 20) -> Language
     ``min_chars`` on the page. Shares are by letters (unweighted) of the text that could be
     judged; a page with none gets a single ``und``. Never raises on odd text.
     """
-    min_chars = max(min_chars, 1)
+    return tag_languages_many([paragraphs], min_chars=min_chars)[0]
+
+
+def tag_languages_many(
+    pages: Sequence[Sequence[str]], *, min_chars: int = 20
+) -> list[LanguageTags]:
+    """:func:`tag_languages` of each page; the pages' langdetect calls are made together
+    (:func:`archive._langdetect.detect_many`), which changes no page's tags."""
+    taggings = [_tagging(paragraphs, max(min_chars, 1)) for paragraphs in pages]
+    tags: dict[int, LanguageTags] = {}
+    asks: dict[int, _Asks] = {}
+
+    def advance(i: int, answers: _Answers | None) -> None:
+        try:
+            asks[i] = next(taggings[i]) if answers is None else taggings[i].send(answers)
+        except StopIteration as done:
+            tags[i] = done.value
+
+    for i in range(len(pages)):
+        advance(i, None)
+    while asks:
+        waiting = sorted(asks.items())
+        asks.clear()
+        answers = _langdetect.detect_many([text for _, texts in waiting for text in texts])
+        start = 0
+        for i, texts in waiting:
+            advance(i, answers[start : start + len(texts)])
+            start += len(texts)
+    return [tags[i] for i in range(len(pages))]
+
+
+def _tagging(paragraphs: Sequence[str], min_chars: int) -> _Tagging:
+    """One page's tagging: yields what it asks langdetect, receives the answers."""
     paras = [scan(i, text) for i, text in enumerate(paragraphs)]
     groups: dict[str, list[Para]] = {}
     for para in paras:
@@ -234,7 +278,7 @@ def tag_languages(paragraphs: Sequence[str], *, min_chars: int = 20) -> Language
                 weights[tag] += para.letters
                 found[para.index] = (tag, para.script_share)
         else:
-            _judge_langdetect(members, min_chars, weights, found)
+            yield from _judge_langdetect(members, min_chars, weights, found)
 
     judged = sum(weights.values())
     per_paragraph = tuple(_paragraph(p, found, min_chars) for p in paras)
@@ -281,14 +325,14 @@ def _judge_langdetect(
     min_chars: int,
     weights: Counter[str],
     found: dict[int, tuple[str, float]],
-) -> None:
+) -> Generator[_Asks, _Answers, None]:
     """One langdetect call on a sample of the script's text; per paragraph only if uncertain.
 
     The sample is cut in consecutive parts, one per trial, so a page whose paragraphs differ in
     language gets a split vote (hence per-paragraph calls) whatever the random draws.
     """
     texts = [p.text for p in members]
-    probs = _langdetect.detect(_langdetect.sample(texts, _SAMPLE_CHARS, _SAMPLE_PARTS))
+    (probs,) = yield [_langdetect.sample(texts, _SAMPLE_CHARS, _SAMPLE_PARTS)]
     if not probs:
         return
     top, top_prob = _from_langdetect(probs[0][0]), probs[0][1]
@@ -299,8 +343,8 @@ def _judge_langdetect(
             found[para.index] = (top, top_prob)
         return
     own: Counter[str] = Counter()
-    for para in long:
-        result = _langdetect.detect(_langdetect.sample([para.text], _PARAGRAPH_CHARS))
+    results = yield [_langdetect.sample([para.text], _PARAGRAPH_CHARS) for para in long]
+    for para, result in zip(long, results, strict=True):
         if result:
             tag = _from_langdetect(result[0][0])
             own[tag] += para.letters

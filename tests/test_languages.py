@@ -179,8 +179,8 @@ def test_chinese_page_with_both_variants_is_tagged_per_paragraph() -> None:
 
 
 def test_cjk_page_makes_no_langdetect_call(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr(_langdetect, "detect", lambda text: calls.append(text) or [])
+    calls: list[object] = []
+    monkeypatch.setattr(_langdetect, "detect_many", lambda texts: calls.extend(texts) or [])
     for page in (ZH_HANT_ARTICLE, ZH_HANS_ARTICLE, JA_ARTICLE, KO_ARTICLE):
         assert tag_languages(page).primary() != "und"
     assert calls == []
@@ -220,7 +220,7 @@ def test_mapping_covers_every_langdetect_profile() -> None:
 def test_langdetect_chinese_codes_never_leak(
     monkeypatch: pytest.MonkeyPatch, raw: str, tag: str
 ) -> None:
-    monkeypatch.setattr(_langdetect, "detect", lambda text: [(raw, 0.99)])
+    monkeypatch.setattr(_langdetect, "detect_many", lambda texts: [[(raw, 0.99)] for _ in texts])
     tags = tag_languages(EN_ARTICLE)
     assert only(tags) == (tag, "zho")
     assert {p.tag for p in tags.paragraphs} == {tag}
@@ -229,18 +229,20 @@ def test_langdetect_chinese_codes_never_leak(
 def test_homogeneous_page_makes_one_bounded_langdetect_call(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[str] = []
-    real = _langdetect.detect
+    calls: list[list[str]] = []
+    real = _langdetect.detect_many
 
-    def counting(text: str) -> list[tuple[str, float]]:
-        calls.append(text)
-        return real(text)
+    def counting(texts: list[list[str]]) -> list[list[tuple[str, float]]]:
+        calls.extend(texts)
+        return real(texts)
 
-    monkeypatch.setattr(_langdetect, "detect", counting)
+    monkeypatch.setattr(_langdetect, "detect_many", counting)
     page = list(EN_ARTICLE) * 8  # ~6 KB, 32 paragraphs
+    assert sum(map(len, page)) > 5000
     assert only(tag_languages(page)) == ("en", "eng")
     assert len(calls) == 1
-    assert len(calls[0]) <= languages._SAMPLE_CHARS + len(page)
+    # a sample: a proportional prefix of each paragraph (+1 character, cut at a word), joined
+    assert sum(map(len, calls[0])) <= languages._SAMPLE_CHARS + 2 * len(page)
 
 
 # --- Mixed pages -------------------------------------------------------------------------------
@@ -558,3 +560,35 @@ def test_parts_split_langdetect_s_vote() -> None:
         "a" * 50 + "\n" + "b" * 50,
         "c" * 100,
     ]
+
+
+def test_detections_made_together_answer_as_each_alone() -> None:
+    """Each text draws from its own generator: its answer does not depend on the others."""
+    texts: list[str | list[str]] = [
+        "\n".join(EN_ARTICLE),
+        "12345 !!!",  # no features: cannot tell
+        [FR_PARAGRAPH, DE_PARAGRAPH, FR_PARAGRAPH],
+        AMBIGUOUS,
+        "",
+        *_detector_texts()[:20],
+    ]
+    together = _langdetect.detect_many(texts, seed=3)
+    alone = [_langdetect.detect(text, seed=3) for text in texts]
+    assert together == alone
+    assert together[1] == [] and together[0][0][0] == "en"
+    assert {lang for lang, _ in together[2]} >= {"fr", "de"}
+    assert _langdetect.detect_many(list(reversed(texts)), seed=3) == list(reversed(alone))
+
+
+def test_pages_tagged_together_are_tagged_as_each_alone() -> None:
+    pages = [
+        EN_ARTICLE,
+        [*EN_ARTICLE[:2], FR_PARAGRAPH, *EN_ARTICLE[2:4], DE_PARAGRAPH],  # mixed: per paragraph
+        ZH_HANT_ARTICLE,
+        [],
+        ["12345"],
+        [FR_PARAGRAPH],
+    ]
+    assert languages.tag_languages_many(pages) == [tag_languages(page) for page in pages]
+    mixed = languages.tag_languages_many(pages)[1]
+    assert {s.tag for s in mixed.languages} >= {"en", "fr", "de"}
