@@ -117,14 +117,15 @@ def extract_links(
         guard.update(el.iterancestors())
     related = related_roots(tree, rules.related, guard)
     regions = Regions(related, body, guard)
-    if only_related:  # a link is related when inside a related block: skip the others early
-        inside = {a for block in related for a in block.iter("a", "area")}
-
+    # a link is related when inside a related block: only those blocks are walked
+    anchors = (
+        (a for block in _outermost(related) for a in block.iter("a", "area"))
+        if only_related
+        else tree.iter("a", "area")
+    )
     out: dict[tuple[str, Region], Link] = {}
     urls: dict[str, str | None] = {}
-    for a in tree.iter("a", "area"):
-        if only_related and a not in inside:
-            continue
+    for a in anchors:
         href = a.get("href")
         if href is None:
             continue
@@ -143,6 +144,22 @@ def extract_links(
             if text:
                 out[key] = Link(url, region, text)
     return list(out.values())
+
+
+def _outermost(roots: set[etree._Element]) -> list[etree._Element]:
+    """``roots`` not inside another of them, in document order (so their links are too)."""
+    outer = [el for el in roots if not any(anc in roots for anc in el.iterancestors())]
+    return sorted(outer, key=_position)
+
+
+def _position(el: etree._Element) -> list[int]:
+    """Where ``el`` is in its tree: the child index at each level, from the root down."""
+    path = []
+    parent = el.getparent()
+    while parent is not None:
+        path.append(parent.index(el))
+        el, parent = parent, parent.getparent()
+    return path[::-1]
 
 
 def _anchor_text(a: etree._Element) -> str:
