@@ -601,7 +601,12 @@ def test_only_related_is_the_related_part_of_all_links() -> None:
         '<div class="related"><h3>Related</h3><ul class="related-list">'
         '<li><a href="/r1">R1</a></li><li><a href="/r2">R2</a></li></ul></div>'
     )
+    several = "<p>Article text, long enough to be the article itself.</p>".join(
+        f'<div class="related"><a href="/b{i}/1">B{i}</a> <a href="/b{i}/2">B{i}</a></div>'
+        for i in range(5)
+    )  # several blocks: their links in document order
     pages += [(BASE, realistic_page().encode()), (BASE, page(nested).encode())]
+    pages += [(BASE, page(nested + several).encode())]
     with_related = 0
     for url, body in pages:
         tree = lxml.html.document_fromstring(body)
