@@ -224,6 +224,7 @@ class FastDetector(Detector):
         self.langlist = list(_profile()[0])  # the columns of the profile arrays
 
     _SPACES = re.compile(" {2,}")
+    _AZ = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z' (the six ASCII signs between too)
     _DMARK = re.compile(f"[{NGram.DMARK_CLASS}]")
 
     def append(self, text: str) -> None:
@@ -249,8 +250,6 @@ class FastDetector(Detector):
         non_latin = np.count_nonzero(points >= 0x300)
         if latin * 2 < non_latin:
             self.text = self._AZ.sub("", self.text)
-
-    _AZ = re.compile("[A-z]")  # langdetect's 'A' <= ch <= 'z' (the six ASCII signs between too)
 
     def _features(self) -> _Features:
         return _Features(self.text)
