@@ -183,18 +183,21 @@ def _seeded(seed: int) -> tuple[list[Any], dict[str, Any]]:
 
 
 class _PointTable:
-    """A function of a character, as an array over code points, filled on first use of each."""
+    """A function of a character, as an array over code points, filled on first use of each
+    (the arrays too: importing this module imports no numpy)."""
 
     def __init__(self, convert: Any, dtype: str) -> None:
-        import numpy as np
-
         self.convert = convert
-        self.values = np.zeros(0x110000, dtype=dtype)  # untouched pages cost no memory
-        self.filled = np.zeros(0x110000, dtype=bool)
+        self.dtype = dtype
+        self.values: Any = None
+        self.filled: Any = None
 
     def __call__(self, points: Any) -> Any:
         import numpy as np
 
+        if self.values is None:
+            self.values = np.zeros(0x110000, dtype=self.dtype)  # untouched pages cost nothing
+            self.filled = np.zeros(0x110000, dtype=bool)
         missing = points[~self.filled[points]]
         if missing.size:
             for point in np.unique(missing).tolist():
