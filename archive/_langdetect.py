@@ -271,9 +271,9 @@ def _estimate(detectors: Sequence[FastDetector]) -> None:
     (None for a text without features).
 
     Each detector draws from its own generator, reset to the (shared) seed, so its result
-    does not depend on the others.
-    langdetect checks after its first draw, then after every 5th: the first block has one
-    draw more; at most 51 draws between normalisations, so none underflows.
+    does not depend on the others. langdetect checks after its first draw, then after every
+    5th: the first block has one draw more; at most 51 draws between normalisations, so none
+    underflows.
     """
     import numpy as np
 
