@@ -68,3 +68,18 @@ def test_a_batch_analyses_each_page_as_alone(options: ExtractionOptions) -> None
 
 def test_empty_batch() -> None:
     assert analyse_pages([]) == []
+
+
+def test_a_fragment_is_analysed_quietly(caplog: pytest.LogCaptureFixture) -> None:
+    """A body without <html> is read as a document's body: its text and links are found,
+    and nothing is logged as an error (trafilatura's own loader rejects a lone element)."""
+    body = (
+        b"<p>Cotton prices rose again this week as mills in Jiangsu reported strong orders "
+        b"for <a href='/a/1.html'>yarn exports</a>.</p>"
+    )
+    with caplog.at_level("INFO"):
+        result = analyse_html(body, "http://example.org/fragment")
+    assert result.error is None
+    assert "Cotton prices rose" in result.text
+    assert [x.url for x in result.links] == ["http://example.org/a/1.html"]
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("ERROR", "WARNING")] == []
