@@ -311,7 +311,10 @@ def _estimate(detectors: Sequence[FastDetector]) -> None:
         for group in np.split(active, np.flatnonzero(np.diff(active // n_trial)) + 1):
             _, features, rng = runs[group[0] // n_trial]
             rows.append(features.draw(group % n_trial, count, rng))
-        factors = vectors[np.concatenate(rows)].astype(np.float64) + weights[active]
+        # gathered as float32, widened while adding (a float64 copy of the gather costs more)
+        factors = np.add(
+            np.take(vectors, np.concatenate(rows), axis=0), weights[active], dtype=np.float64
+        )
         head = prob[active] * factors[:, 0] if lead else prob[active]
         body = factors[:, lead:].reshape(active.size, _BLOCK_CHECKS, 5, -1)
         fives = body[:, :, 0] * body[:, :, 1] * body[:, :, 2]
