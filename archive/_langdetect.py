@@ -106,15 +106,20 @@ def _model(seed: int) -> Model:
 def stock_factory() -> DetectorFactory:
     """langdetect's own factory over the same profiles, in the same order, seed 0: what
     :class:`FastDetector` is compared with (tests, ``bench/languages.py``)."""
-    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
     profiles = []
-    for name in names:
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as fh:
+    for path in _profile_paths():
+        with open(path, encoding="utf-8") as fh:
             profiles.append(fh.read())
     factory = DetectorFactory()
     factory.load_json_profile(profiles)
     factory.set_seed(0)
     return factory
+
+
+def _profile_paths() -> list[str]:
+    """langdetect's profile files, in the (sorted) order both detectors use."""
+    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
+    return [os.path.join(PROFILES_DIRECTORY, name) for name in names]
 
 
 @functools.cache
@@ -127,10 +132,9 @@ def _profile() -> tuple[tuple[str, ...], Any, Any]:
     """
     import numpy as np
 
-    names = sorted(n for n in os.listdir(PROFILES_DIRECTORY) if not n.startswith("."))
     languages, codes, columns, probabilities = [], [], [], []
-    for column, name in enumerate(names):
-        with open(os.path.join(PROFILES_DIRECTORY, name), encoding="utf-8") as fh:
+    for column, path in enumerate(_profile_paths()):
+        with open(path, encoding="utf-8") as fh:
             profile = json.load(fh)
         languages.append(profile["name"])
         grams = [gram for gram in profile["freq"] if 1 <= len(gram) <= 3]
@@ -291,7 +295,7 @@ def _estimate(detectors: Sequence[FastDetector]) -> None:
     runs = [(d, f, rng) for (d, f), rng in zip(found, _generators(seed, len(found)), strict=True)]
     first = runs[0][0]
     n_trial, limit, threshold = first.n_trial, first.ITERATION_LIMIT, first.CONV_THRESHOLD
-    vectors = runs[0][1].vectors
+    vectors = _profile()[2]
     alphas = np.concatenate([rng.standard_normal(n_trial) for _, _, rng in runs])
     weights = (first.alpha + alphas * first.ALPHA_WIDTH) / first.BASE_FREQ
     weights = weights[:, None, None]
@@ -357,7 +361,7 @@ class _Features:
     def __init__(self, text: str) -> None:
         import numpy as np
 
-        _, codes, self.vectors = _profile()
+        _, codes, _ = _profile()
         original = _points(" " + text)
         points = _NORMALISE(original).astype(np.uint64) + 1
         upper = _UPPER(original)

@@ -230,6 +230,7 @@ def analyse_pages(
     if not options.with_text:
         return [state.finish() for state in states]
     kwargs = options.trafilatura_kwargs()
+    tagged = []  # what trafilatura did not fail on (a page without main text is tagged und)
     for state in parsed:
         try:
             state.document = trafilatura.bare_extraction(
@@ -241,7 +242,7 @@ def analyse_pages(
             continue
         if state.document is None:
             state.error = "no main text found"
-    tagged = [s for s in parsed if s.document is not None or s.error == "no main text found"]
+        tagged.append(state)
     paragraphs = []
     for state in tagged:
         text = (state.document.text or "") if state.document is not None else ""

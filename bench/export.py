@@ -78,10 +78,12 @@ def _html_items(path: str) -> list[tuple[str, bytes, str | None, str | None]]:
     return out
 
 
-def build_collection(workdir: Path, pages: int) -> Path:
+def build_collection(workdir: Path, pages: int | None) -> Path:
+    """The collection of ``workdir``, built for ``pages`` pages unless it is; ``None``: any
+    collection already built there (a caller that reads only its first file)."""
     coll = workdir / "collections" / "default"
-    marker = workdir / f"built-{pages}"
-    if marker.exists():
+    marker = workdir / f"built-{pages or 5000}"
+    if marker.exists() or (pages is None and any(workdir.glob("built-*"))):
         return coll
     if workdir.exists():
         shutil.rmtree(workdir)
