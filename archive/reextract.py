@@ -13,18 +13,18 @@ joins the newest metadata per response (equal dates: the later file), which is t
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from archive.analysis import build_analysis_records
+from archive.collection import Collection
 from archive.export import DocumentStream, resolve_inputs
 from archive.extraction import ExtractionOptions, extractor_info
-from archive.index import collection_files, update_collection_index
 from archive.reader import ReadError
-from archive.records import build_conversion_record, build_metadata_record, warc_date
+from archive.records import warc_date
 from archive.writer import WarcWriter
 
 __all__ = ["ReextractSummary", "reextract", "reextract_prefix"]
@@ -80,7 +80,7 @@ def _software() -> str:
 
 
 def reextract(
-    collection: str | os.PathLike[str],
+    coll: Collection,
     *,
     since: datetime | None = None,
     options: ExtractionOptions | None = None,
@@ -89,19 +89,39 @@ def reextract(
     progress: bool | None = None,
     update_index: bool = True,
 ) -> ReextractSummary:
-    """Analyse the collection's HTML responses again (captured at or after ``since``)."""
+    """Analyse the collection's HTML responses again (captured at or after ``since``),
+    holding the collection's lock (:class:`archive.collection.CollectionBusy` if another
+    run holds it)."""
+    with coll.lock() as lock:
+        lock.acquire("warcloom reextract")
+        return _reextract(
+            coll,
+            since,
+            options or ExtractionOptions(),
+            workers,
+            dask_address,
+            progress,
+            update_index,
+        )
+
+
+def _reextract(
+    coll: Collection,
+    since: datetime | None,
+    options: ExtractionOptions,
+    workers: int | None,
+    dask_address: str | None,
+    progress: bool | None,
+    update_index: bool,
+) -> ReextractSummary:
     started = time.monotonic()
-    options = options or ExtractionOptions()
-    coll = Path(collection)
-    if not (coll / "archive").is_dir():
-        raise FileNotFoundError(f"{coll} is not a collection (no archive/ directory)")
-    files = resolve_inputs([coll])
+    files = resolve_inputs([coll.root])
     info = extractor_info(options)
     extracted_at = warc_date(datetime.now(UTC))
     summary = ReextractSummary()
     writer = WarcWriter(
-        coll / "archive",
-        prefix=reextract_prefix(collection_files(coll)),
+        coll.archive_dir,
+        prefix=reextract_prefix(coll.files()),
         info={
             "software": _software(),
             "isPartOf": coll.name,
@@ -125,19 +145,10 @@ def reextract(
                 summary.analysed += 1
                 date = doc.timestamp or datetime.now(UTC)
                 fields = {**(doc.metadata or {}), "extractor": info, "extracted-at": extracted_at}
-                records = [build_metadata_record(doc.url, doc.response_id, date, fields)]
-                if doc.text:
-                    summary.with_text += 1
-                    records.append(
-                        build_conversion_record(
-                            doc.url,
-                            doc.response_id,
-                            date,
-                            doc.title,
-                            doc.text,
-                            doc.language_codes[:3],
-                        )
-                    )
+                records = build_analysis_records(
+                    doc.url, doc.response_id, date, fields, doc.title, doc.text
+                )
+                summary.with_text += len(records) - 1
                 writer.write(records)
                 summary.metadata_records += 1
                 summary.conversion_records += len(records) - 1
@@ -146,7 +157,7 @@ def reextract(
     finally:
         summary.files = writer.close()
     if update_index and summary.files:
-        result = update_collection_index(coll, summary.files)
+        result = coll.update_index(summary.files)
         summary.index_rebuilt = result.rebuilt
     summary.seconds = time.monotonic() - started
     return summary

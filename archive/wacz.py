@@ -22,24 +22,27 @@ import os
 import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import IO, Any
 
-from .index import IndexEntry, collection_files, index_files
-from .reader import ReadError, iter_records, read_record_at
+from .analysis import EPOCH, Newest, analysis_target, language_codes, parse_warc_date
+from .collection import Collection
+from .index import IndexEntry, index_files
+from .reader import ReadError, RecordRef, iter_records, read_record_at
 from .records import parse_warc_fields
 
 __all__ = ["WACZ_VERSION", "WaczPage", "WaczResult", "collection_pages", "write_wacz"]
 
 WACZ_VERSION = "1.1.1"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
-_WARC_FIELDS = "application/warc-fields"
 _CAPTURE_TYPES = ("response", "revisit", "resource")
 _CHUNK = 1 << 20
-_EPOCH = datetime.fromtimestamp(0, UTC)
+# where the WACZ specification puts the WARC files and the index inside the package
+_WACZ_ARCHIVE = "archive/"
+_WACZ_INDEX = "indexes/index.cdxj"
 
 
 @dataclass(frozen=True)
@@ -86,21 +89,13 @@ class _Capture:
     date: datetime
 
 
-@dataclass
-class _Analysis:
-    """Newest metadata fields and conversion location per response record ID."""
-
-    meta: dict[str, tuple[tuple[datetime, int], dict[str, Any]]] = field(default_factory=dict)
-    conv: dict[str, tuple[tuple[datetime, int], str, int, int, str]] = field(default_factory=dict)
-
-
 def collection_pages(
     paths: Sequence[str | os.PathLike[str]], *, errors: list[ReadError] | None = None
 ) -> list[WaczPage]:
     """The analysed pages of these WARC files, oldest first (two reads: a scan, then the
     conversion records of the pages, one by one)."""
     captures: dict[str, _Capture] = {}
-    analysis = _Analysis()
+    analyses: Newest[Any] = Newest()
     seq = 0
     for path in paths:
         for ref in iter_records(path, errors=errors):
@@ -108,48 +103,45 @@ def collection_pages(
             rid = ref.header("WARC-Record-ID") or ""
             if ref.rec_type in _CAPTURE_TYPES and rid:
                 url = (ref.header("WARC-Target-URI") or "").strip("<>")
-                captures[rid] = _Capture(url, _parse_date(ref.header("WARC-Date")))
+                captures[rid] = _Capture(url, parse_warc_date(ref.header("WARC-Date"), EPOCH))
                 continue
-            target = ref.header("WARC-Refers-To")
-            if not target:
+            target = analysis_target(ref)
+            if target is None:
                 continue
-            when = (_parse_date(ref.header("WARC-Date")), seq)
-            if ref.rec_type == "metadata":
-                ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
-                old = analysis.meta.get(target)
-                if ctype == _WARC_FIELDS and (old is None or when >= old[0]):
-                    fields = parse_warc_fields(ref.record.raw_stream.read())
-                    analysis.meta[target] = (when, _pick(fields))
-            elif ref.rec_type == "conversion" and ref.addressable:
-                old_conv = analysis.conv.get(target)
-                if old_conv is None or when >= old_conv[0]:
-                    codes = ref.header("WARC-Identified-Content-Language") or ""
-                    analysis.conv[target] = (when, ref.path, ref.offset, ref.length, codes)
-    pages = [
-        _page(rid, capture, analysis)
-        for rid, capture in captures.items()
-        if rid in analysis.meta or rid in analysis.conv
-    ]
+            kind, response_id = target
+            rank = (parse_warc_date(ref.header("WARC-Date")), seq)
+            if kind == "metadata":
+                analyses.offer(response_id, kind, rank, lambda r=ref: _pick(_fields(r)))
+            elif ref.addressable:
+                codes = ref.header("WARC-Identified-Content-Language") or ""
+                location = (ref.path, ref.offset, ref.length, codes)
+                analyses.offer(response_id, kind, rank, lambda x=location: x)
+    analysed = analyses.response_ids()
+    pages = [_page(rid, capture, analyses) for rid, capture in captures.items() if rid in analysed]
     pages.sort(key=lambda p: (p.ts, p.url))
     return pages
+
+
+def _fields(ref: RecordRef) -> dict[str, Any]:
+    return parse_warc_fields(ref.record.raw_stream.read())
 
 
 def _pick(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: fields[k] for k in ("title", "languages", "hops-from-seed") if k in fields}
 
 
-def _page(rid: str, capture: _Capture, analysis: _Analysis) -> WaczPage:
-    meta = analysis.meta.get(rid, (None, {}))[1]
+def _page(rid: str, capture: _Capture, analyses: Newest[Any]) -> WaczPage:
+    meta = analyses.get(rid, "metadata") or {}
     title = meta.get("title") if isinstance(meta.get("title"), str) else ""
     text, conv_codes = "", ""
-    conv = analysis.conv.get(rid)
+    conv = analyses.get(rid, "conversion")
     if conv is not None:
-        _, path, offset, length, conv_codes = conv
+        path, offset, length, conv_codes = conv
         with read_record_at(path, offset, length) as ref:
             block = ref.record.raw_stream.read().decode("utf-8", "replace")
         head, _, text = block.partition("\n\n")
         title = title or head.strip()
-    codes, tags = _languages(meta.get("languages"))
+    codes = tuple(language_codes(meta.get("languages")))
     if not codes and conv_codes:
         codes = tuple(c.strip() for c in conv_codes.split(",") if c.strip())
     hops = meta.get("hops-from-seed")
@@ -160,30 +152,18 @@ def _page(rid: str, capture: _Capture, analysis: _Analysis) -> WaczPage:
         title=" ".join(title.split()),
         text=text.strip(),
         languages=codes,
-        language_tags=tags,
+        language_tags=_tags(meta.get("languages")),
         hops=hops if isinstance(hops, int) else None,
     )
 
 
-def _languages(value: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """ISO 639-3 codes and BCP 47 tags of a metadata ``languages`` list, most text first."""
+def _tags(value: Any) -> tuple[str, ...]:
+    """BCP 47 tags of a metadata ``languages`` list, most text first."""
     if not isinstance(value, list):
-        return (), ()
+        return ()
     items = [item for item in value if isinstance(item, dict)]
     items.sort(key=lambda item: -float(item.get("share") or 0.0))
-    codes = tuple(dict.fromkeys(str(i["code"]) for i in items if i.get("code")))
-    tags = tuple(dict.fromkeys(str(i["tag"]) for i in items if i.get("tag")))
-    return codes, tags
-
-
-def _parse_date(value: str | None) -> datetime:
-    if value:
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return _EPOCH
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return _EPOCH
+    return tuple(dict.fromkeys(str(i["tag"]) for i in items if i.get("tag")))
 
 
 # ---------------------------------------------------------------------------
@@ -247,7 +227,7 @@ def _flat_index(lines: Iterable[str], names: dict[str, str]) -> list[str]:
 
 
 def write_wacz(
-    collection_dir: str | os.PathLike[str],
+    collection: Collection,
     output: str | os.PathLike[str],
     *,
     title: str | None = None,
@@ -257,14 +237,12 @@ def write_wacz(
 ) -> WaczResult:
     """Write the collection's WARC files, index and pages to ``output`` (a new WACZ file,
     written next to it under a temporary name and renamed when complete)."""
-    collection = Path(collection_dir)
-    archive_dir = collection / "archive"
-    paths = collection_files(collection)
+    paths = collection.files()
     if not paths:
-        raise ValueError(f"{collection}: no WARC files in {archive_dir}")
+        raise ValueError(f"{collection.root}: no WARC files in {collection.archive_dir}")
     names: dict[str, str] = {}
     for path in paths:
-        rel = path.relative_to(archive_dir).as_posix()
+        rel = collection.relative_name(path)
         if path.name in names.values():
             raise ValueError(f"two archive files are named {path.name}: WACZ keeps one folder")
         names[rel] = path.name
@@ -272,7 +250,7 @@ def write_wacz(
     if software is None:
         software = f"warcloom {version('warcloom')}"
     pages = collection_pages(paths, errors=errors)
-    index_lines = _flat_index(index_files(paths, root=archive_dir, errors=errors), names)
+    index_lines = _flat_index(index_files(paths, root=collection.archive_dir, errors=errors), names)
 
     output = Path(output)
     tmp = output.with_name(f".{output.name}.tmp")
@@ -282,14 +260,14 @@ def write_wacz(
             for path in paths:
                 stat = path.stat()
                 package.add(
-                    f"archive/{path.name}",
+                    _WACZ_ARCHIVE + path.name,
                     _file_chunks(path),
                     stored=True,
                     size_hint=stat.st_size,
                     date_time=datetime.fromtimestamp(stat.st_mtime, UTC).timetuple()[:6],
                 )
             package.add(
-                "indexes/index.cdxj",
+                _WACZ_INDEX,
                 (line.encode("utf-8") + b"\n" for line in index_lines),
                 stored=True,
             )

@@ -98,9 +98,9 @@ def build_collection(workdir: Path, pages: int | None) -> Path:
     copies = -(-pages // per_file)
     for i in range(1, copies):
         shutil.copyfile(original, archive / original.name.replace("-00001-", f"-{i + 1:05d}-"))
-    from archive.index import rebuild_collection_index
+    from archive.collection import Collection
 
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     marker.touch()
     return coll
 

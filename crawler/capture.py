@@ -90,7 +90,7 @@ class WarcCaptureMiddleware:
         return middleware
 
     def _opened(self, spider: object) -> None:
-        logger.info("Archiving into %s", self.store.config.archive_dir)
+        logger.info("Archiving into %s", self.store.config.coll.archive_dir)
 
     def process_request(self, request: Request) -> None:
         request.meta[_SENT] = id(request)

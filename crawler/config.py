@@ -12,6 +12,7 @@ from weakref import WeakKeyDictionary
 
 from scrapy.settings import BaseSettings
 
+from archive.collection import Collection
 from archive.extraction import ExtractionOptions
 
 if TYPE_CHECKING:
@@ -46,16 +47,9 @@ class WarcloomConfig:
     extraction: ExtractionOptions = field(default_factory=ExtractionOptions)
 
     @property
-    def collection_dir(self) -> Path:
-        return self.out / "collections" / self.collection
-
-    @property
-    def archive_dir(self) -> Path:
-        return self.collection_dir / "archive"
-
-    @property
-    def index_path(self) -> Path:
-        return self.collection_dir / "indexes" / "index.cdxj"
+    def coll(self) -> Collection:
+        """Where the crawl writes: the collection ``collection`` of ``out``."""
+        return Collection.under(self.out, self.collection)
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> WarcloomConfig:

@@ -15,7 +15,6 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from warcio.recordloader import ArcWarcRecord
 
-from archive.index import update_collection_index
 from archive.writer import RecordLocation, WarcWriter, recover_open_files
 from crawler.config import WarcloomConfig, crawler_config
 
@@ -46,10 +45,12 @@ class WarcStoreExtension:
         self.config = config
         self.stats = crawler.stats
         settings = crawler.settings
-        config.archive_dir.mkdir(parents=True, exist_ok=True)
-        config.index_path.parent.mkdir(parents=True, exist_ok=True)
-        self.journal = config.index_path.parent / "unindexed.txt"
-        recovered = recover_open_files(config.archive_dir)
+        self.coll = config.coll
+        self.lock = self.coll.lock()
+        self.lock.acquire("a crawl")  # before anything of the collection is touched
+        self.coll.make_dirs()
+        self.journal = self.coll.journal_path
+        recovered = recover_open_files(self.coll.archive_dir)
         if recovered:
             logger.warning("Recovered %d WARC file(s) left open by a killed crawl", len(recovered))
         for path in recovered:
@@ -65,7 +66,7 @@ class WarcStoreExtension:
             "conformsTo": WARC_1_1,
         }
         self.writer = WarcWriter(
-            config.archive_dir,
+            self.coll.archive_dir,
             prefix=config.prefix,
             max_size=config.warc_max_size,
             info=info,
@@ -96,7 +97,7 @@ class WarcStoreExtension:
         if not self.journal.exists():
             return []
         names = dict.fromkeys(self.journal.read_text(encoding="utf-8").split())
-        paths = [self.config.archive_dir / name for name in names]
+        paths = [self.coll.archive_dir / name for name in names]
         return [p for p in paths if p.exists()]
 
     def _file_closed(self, path: Path) -> None:
@@ -107,12 +108,15 @@ class WarcStoreExtension:
     def close(self) -> list[Path]:
         """Close the writer and index every closed file not indexed yet (this crawl's and
         those a killed crawl left)."""
-        self.writer.close()
-        files = self._unindexed()
-        if files:
-            update_collection_index(self.config.collection_dir, files)
-            self.journal.unlink()
-            logger.info("Indexed %d WARC file(s) into %s", len(files), self.config.index_path)
+        try:
+            self.writer.close()
+            files = self._unindexed()
+            if files:
+                self.coll.update_index(files)
+                self.journal.unlink()
+                logger.info("Indexed %d WARC file(s) into %s", len(files), self.coll.index_path)
+        finally:
+            self.lock.release()
         return files
 
     def _spider_closed(self, spider: object, reason: str) -> None:

@@ -29,7 +29,7 @@ from warc_fixtures import (
     write_warc,
 )
 
-from archive.index import rebuild_collection_index
+from archive.collection import Collection
 from archive.records import HttpExchange, build_capture, parse_warc_fields
 from crawler.archive_source import (
     HANDLER,
@@ -39,7 +39,6 @@ from crawler.archive_source import (
     ArchiveReplayAddon,
     ArchiveSource,
     ReplayOptions,
-    resolve_collection,
 )
 from crawler.capture import CAPTURE_DATE, RESPONSE_ID, WarcCaptureMiddleware
 from crawler.safety import PrivateAddressMiddleware
@@ -115,7 +114,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
         b.writer.write_record(request)
         b.writer.write_record(response)
         ids["cookies"] = response.rec_headers.get_header("WARC-Record-ID")
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     return Fixture(coll, caps, ids)
 
 
@@ -193,7 +192,10 @@ def test_resource_record_and_head_and_miss(small: Fixture) -> None:
     assert source.get("http://other.example/") is None
 
 
-def test_resolve_collection(tmp_path: Path, small: Fixture) -> None:
+def test_open_collection(tmp_path: Path, small: Fixture) -> None:
+    def resolve_collection(path: Path) -> Path:
+        return Collection.open(path).root
+
     out = small.collection.parent.parent
     assert resolve_collection(small.collection) == small.collection
     assert resolve_collection(out) == small.collection

@@ -15,6 +15,7 @@ from crawl_helpers import demo_collection
 from warc_fixtures import Capture, corrupted_copy, lang, member_offsets, write_warc
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.collection import Collection
 from archive.export import (
     Deduplicator,
     Document,
@@ -461,7 +462,6 @@ def _big_collection(root: Path) -> Path:
 
     from warc_fixtures import html_page, make_collection, warc_name
 
-    from archive.index import rebuild_collection_index
 
     rng = random.Random(3)
     caps = _caps()
@@ -471,7 +471,7 @@ def _big_collection(root: Path) -> Path:
     coll = make_collection(root)
     write_warc(coll / "archive" / warc_name(0), caps[:3])
     write_warc(coll / "archive" / warc_name(1), caps[3:])
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     return coll
 
 

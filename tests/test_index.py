@@ -22,12 +22,11 @@ from warc_fixtures import (
     write_warc,
 )
 
+from archive.collection import Collection
 from archive.index import (
     IndexEntry,
     index_files,
     lookup,
-    rebuild_collection_index,
-    update_collection_index,
     url_key,
     write_index,
 )
@@ -199,19 +198,19 @@ def test_update_merges_and_matches_rebuild(coll: Path):
     caps = sample_captures()
     first, second = archive / warc_name(0), archive / warc_name(1)
     write_warc(first, caps[:2])
-    result = update_collection_index(coll, [first])
+    result = Collection.open(coll).update_index([first])
     assert (result.lines_added, result.rebuilt) == (2, False)
     write_warc(second, caps[2:])
-    result = update_collection_index(coll, [second])
+    result = Collection.open(coll).update_index([second])
     assert (result.lines_added, result.rebuilt) == (2, False)
     index = coll / "indexes" / "index.cdxj"
     merged = index.read_text().splitlines()
     _assert_sorted(merged)
     assert len(merged) == 4
     # adding the same file again changes nothing
-    update_collection_index(coll, [second])
+    Collection.open(coll).update_index([second])
     assert index.read_text().splitlines() == merged
-    assert rebuild_collection_index(coll) == 4
+    assert Collection.open(coll).rebuild_index() == 4
     assert index.read_text().splitlines() == merged
 
 
@@ -222,13 +221,13 @@ def test_update_with_metadata_for_an_older_file_reindexes(coll: Path):
     with WarcBuilder(first) as b:
         b.warcinfo()
         b.capture(cap)
-    update_collection_index(coll, [first])
+    Collection.open(coll).update_index([first])
     index = coll / "indexes" / "index.cdxj"
     assert "title" not in IndexEntry.from_line(index.read_text()).fields
     with WarcBuilder(second) as b:
         b.warcinfo()
         b.extraction(cap, title="Late title", languages=[lang("ja", "jpn", 1)])
-    result = update_collection_index(coll, [second])
+    result = Collection.open(coll).update_index([second])
     assert result.rebuilt
     (entry,) = _entries(index.read_text().splitlines())
     assert (entry.fields["title"], entry.fields["languages"]) == ("Late title", "jpn")
@@ -238,7 +237,7 @@ def test_update_rejects_files_outside_the_collection(coll: Path, tmp_path: Path)
     outside = tmp_path / "elsewhere.warc.gz"
     write_warc(outside, sample_captures()[:1])
     with pytest.raises(ValueError):
-        update_collection_index(coll, [outside])
+        Collection.open(coll).update_index([outside])
 
 
 def _generated_index(path: Path, n: int = 20_000) -> list[str]:
@@ -280,7 +279,7 @@ def test_lookup_nearest_first(coll: Path):
     path = archive / warc_name(0)
     dates = ["2024-01-01T00:00:00Z", "2024-06-01T00:00:00Z", "2024-12-01T00:00:00Z"]
     write_warc(path, [Capture("http://example.com/n", html_page("n"), date=d) for d in dates])
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     index = coll / "indexes" / "index.cdxj"
     assert [e.timestamp[:6] for e in lookup(index, "http://example.com/n")] == [
         "202401",

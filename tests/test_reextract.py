@@ -10,9 +10,10 @@ import pytest
 from crawl_helpers import demo_collection
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.collection import Collection
 from archive.export import DocumentStream, ExportOptions, export, resolve_inputs
 from archive.extraction import ExtractionOptions
-from archive.index import collection_files, lookup
+from archive.index import lookup
 from archive.records import parse_warc_fields
 from archive.reextract import reextract, reextract_prefix
 from crawler.cli import main
@@ -39,10 +40,10 @@ def _records(path: Path) -> list[tuple[str, dict, bytes]]:
 
 
 def test_reextract_appends_records_referring_to_responses(coll: Path, capsys) -> None:
-    before = collection_files(coll)
+    before = Collection.open(coll).files()
     assert main(["reextract", str(coll), "--workers", "2", "--progress", "off", "--fast"]) == 0
     assert "62 metadata + 62 conversion" in capsys.readouterr().out
-    after = collection_files(coll)
+    after = Collection.open(coll).files()
     new = [p for p in after if p not in before]
     assert len(new) == 1 and new[0].name.startswith("warcloom-reextract-")
     assert sorted(after)[-1] == new[0]  # sorts last: wins ties in the index
@@ -63,8 +64,8 @@ def test_reextract_appends_records_referring_to_responses(coll: Path, capsys) ->
 
 
 def test_index_and_export_use_the_newest_records(coll: Path) -> None:
-    reextract(coll, workers=1, options=ExtractionOptions(include_tables=False))
-    new = collection_files(coll)[-1].name
+    reextract(Collection.open(coll), workers=1, options=ExtractionOptions(include_tables=False))
+    new = Collection.open(coll).files()[-1].name
     files = resolve_inputs([coll])
     with DocumentStream(files, mode="archive", options=ExtractionOptions(), workers=1) as stream:
         docs = list(stream)
@@ -82,7 +83,7 @@ def test_index_and_export_use_the_newest_records(coll: Path) -> None:
 
 
 def test_since_limits_what_is_analysed(coll: Path) -> None:
-    summary = reextract(coll, since=_far_future(), workers=1)
+    summary = reextract(Collection.open(coll), since=_far_future(), workers=1)
     assert summary.analysed == 0 and summary.files == []
 
 

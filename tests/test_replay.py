@@ -30,7 +30,8 @@ from warc_fixtures import (
     write_warc,
 )
 
-from archive.index import IndexEntry, lookup, rebuild_collection_index, write_index
+from archive.collection import Collection
+from archive.index import IndexEntry, lookup, write_index
 from archive.reader import read_record_at
 from archive.replay import make_app
 
@@ -400,7 +401,7 @@ def _one_capture_collection(tmp_path: Path) -> tuple[Path, list[Capture]]:
             Capture("http://example.com/b", html_page("B")),
         ],
     )
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     return coll, caps
 
 
@@ -474,7 +475,7 @@ def test_broken_content_encoding_gives_502(tmp_path):
             warc_headers_dict={"WARC-Date": "2024-05-01T10:00:00Z"},
         )
         b.writer.write_record(rec)
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     app = make_app(coll, cache_dir=tmp_path / "cache")
     resp = call(app, f"/20240501100000/{url}")
     assert resp.status == 502 and "Content-Encoding" in resp.text
@@ -502,7 +503,7 @@ def test_foreign_warc10_arc_and_revisit(tmp_path):
         [("http://example.org/", "20030101120000", http_response_bytes(b"<p>arc page</p>"))],
         compress=True,
     )
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     app = make_app(coll, cache_dir=tmp_path / "cache")
 
     first = call(app, "/20240501100000/http://example.com/page")
@@ -560,7 +561,7 @@ def test_reader_diff_between_captures_uses_conversion_text(tmp_path):
             ),
         ],
     )
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     app = make_app(coll, cache_dir=tmp_path / "cache")
     reader = call(app, "/reader/20240501100000/http://example.com/n").text
     assert "Old line." in reader and "New line." not in reader
@@ -585,8 +586,8 @@ def test_reader_diff_between_captures_uses_conversion_text(tmp_path):
             ),
         ],
     )
-    rebuild_collection_index(coll)
-    import archive.replay._sideindex as side
+    Collection.open(coll).rebuild_index()
+    import archive.collection._sideindex as side
 
     side._RECHECK_SECONDS = 0.0
     try:
@@ -629,14 +630,17 @@ def test_head_and_unsupported_methods(demo_app):
     assert call(demo_app, "/", method="POST").status == 405
 
 
-def test_find_collection_accepts_out_dir_and_collection(tmp_path):
-    from archive.replay import CollectionNotFound, find_collection
+def test_open_collection_accepts_out_dir_and_collection(tmp_path):
+    from archive.collection import CollectionNotFound
+
+    def find_collection(path, name=None):
+        return Collection.open(path, name, need_index=True).root
 
     coll, _ = _one_capture_collection(tmp_path)
     assert find_collection(tmp_path) == coll
     assert find_collection(coll) == coll
     make_collection(tmp_path, "other")
-    rebuild_collection_index(tmp_path / "collections" / "other")
+    Collection.open(tmp_path / "collections" / "other").rebuild_index()
     with pytest.raises(CollectionNotFound, match="several"):
         find_collection(tmp_path)
     assert find_collection(tmp_path, "other") == tmp_path / "collections" / "other"
@@ -646,7 +650,7 @@ def test_encoded_query_strings_are_kept(tmp_path):
     coll = make_collection(tmp_path)
     url = "http://example.com/search?q=a%2Fb&x=%E4%B8%AD"
     write_warc(coll / "archive" / "q.warc.gz", [Capture(url, html_page("Q"))])
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     app = make_app(coll, cache_dir=tmp_path / "cache")
     resp = call(app, f"/20240501100000/{url}")
     assert resp.status == 200 and b"<title>Q</title>" in resp.body

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from warc_fixtures import Capture, html_page, lang, make_collection, write_warc
 
-from archive.index import rebuild_collection_index
+from archive.collection import Collection
 from crawler.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def server(tmp_path):
             Capture("http://example.com/b", html_page("B"), content_encoding="gzip"),
         ],
     )
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     env = {**os.environ, "HOME": str(tmp_path), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "crawler.cli", "replay", str(tmp_path), "--port", "0"],

@@ -27,7 +27,8 @@ from warc_fixtures import (
     write_warc,
 )
 
-from archive.index import IndexEntry, rebuild_collection_index
+from archive.collection import Collection
+from archive.index import IndexEntry
 from archive.reader import read_record_at
 from archive.wacz import PAGES_HEADER, WACZ_VERSION, collection_pages, write_wacz
 from crawler.cli import main
@@ -58,14 +59,16 @@ def collection(tmp_path_factory: pytest.TempPathFactory) -> Path:
         b.capture(REEXTRACTED)
         # a later re-extraction: the newest metadata/conversion wins
         b.extraction(REEXTRACTED, date="2024-06-01T00:00:00Z", title="Better title")
-    rebuild_collection_index(coll)
+    Collection.open(coll).rebuild_index()
     return coll
 
 
 @pytest.fixture(scope="module")
 def wacz(collection: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("out") / "news.wacz"
-    result = write_wacz(collection, out, title="News", description="A *test* collection.")
+    result = write_wacz(
+        Collection.open(collection), out, title="News", description="A *test* collection."
+    )
     assert result.path == out and result.files == 2 and result.pages == 4
     return out
 

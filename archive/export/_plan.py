@@ -4,6 +4,7 @@ cut at offsets from the collection's index, with the indexed records each range 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from bisect import bisect_left
@@ -29,37 +30,28 @@ class InputFile:
     index_path: Path | None = None
 
 
-def _is_collection(path: Path) -> bool:
-    return path.is_dir() and (path / "archive").is_dir()
-
-
 def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[InputFile]:
-    """Collections (``.../collections/NAME``), directories and files, in a stable order."""
-    # here, not at the top: archive.index imports cdxj-indexer (~0.1 s), which a worker
-    # process that imports this package to run a scan does not need
-    from archive.index import ARCHIVE_EXTENSIONS, INDEX_NAME, collection_files
+    """Collections (``.../collections/NAME``, or an output directory holding one),
+    directories and files, in a stable order."""
+    # here, not at the top: archive.collection imports archive.index, which imports
+    # cdxj-indexer (~0.1 s), which a worker process that imports this package to run a
+    # scan does not need
+    from archive.collection import Collection, CollectionNotFound
+    from archive.index import archive_files
 
     files: list[InputFile] = []
     seen: set[Path] = set()
     for item in inputs:
         path = Path(item)
-        if _is_collection(path):
-            index = path / "indexes" / INDEX_NAME
-            archive = path / "archive"
-            found = [
-                InputFile(
-                    p,
-                    p.relative_to(archive).as_posix(),
-                    index if index.exists() else None,
-                )
-                for p in collection_files(path)
-            ]
+        coll = None
+        if path.is_dir():
+            with contextlib.suppress(CollectionNotFound):
+                coll = Collection.open(path)
+        if coll is not None:
+            index = coll.index_path if coll.index_path.exists() else None
+            found = [InputFile(p, coll.relative_name(p), index) for p in coll.files()]
         elif path.is_dir():
-            found = [
-                InputFile(p, p.relative_to(path).as_posix())
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and p.name.endswith(ARCHIVE_EXTENSIONS)
-            ]
+            found = [InputFile(p, p.relative_to(path).as_posix()) for p in archive_files(path)]
         elif path.is_file():
             found = [InputFile(path, path.name)]
         else:

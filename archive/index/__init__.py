@@ -21,27 +21,26 @@ expects. :func:`lookup` does that search on a file with seeks, without loading i
 from __future__ import annotations
 
 from archive.index._build import index_files
-from archive.index._collection import (
+from archive.index._entry import ARCHIVE_EXTENSIONS, IndexEntry, url_key
+from archive.index._lookup import iter_prefix, lookup
+from archive.index._write import (
     UpdateResult,
-    collection_files,
-    rebuild_collection_index,
-    update_collection_index,
+    archive_files,
+    rebuild_index,
+    update_index,
     write_index,
 )
-from archive.index._entry import ARCHIVE_EXTENSIONS, INDEX_NAME, IndexEntry, url_key
-from archive.index._lookup import iter_prefix, lookup
 
 __all__ = [
     "ARCHIVE_EXTENSIONS",
-    "INDEX_NAME",
     "IndexEntry",
     "UpdateResult",
-    "collection_files",
+    "archive_files",
     "index_files",
     "iter_prefix",
     "lookup",
-    "rebuild_collection_index",
-    "update_collection_index",
+    "rebuild_index",
+    "update_index",
     "url_key",
     "write_index",
 ]

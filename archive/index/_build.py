@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import io
 import json
@@ -11,46 +10,38 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from warcio.timeutils import iso_date_to_timestamp
 
+from archive.analysis import WARC_FIELDS, Newest, analysis_target, language_codes, parse_warc_date
 from archive.index._entry import url_key
 from archive.reader import ReadError, RecordRef, iter_records
 from archive.records import parse_warc_fields
 
 logger = logging.getLogger(__name__)
 
-_WARC_FIELDS = "application/warc-fields"
 _INDEXED_TYPES = ("response", "revisit", "resource", "metadata")
-_REFERRING_TYPES = ("metadata", "conversion")
 _POST_METHODS = ("POST", "PUT")
 _MAX_REQUEST_BODY = 1 << 16
 
 
-@dataclass
-class _Joined:
-    """What referring records say about one response; newest wins per source."""
-
-    meta: tuple[tuple[datetime, int], dict[str, Any]] | None = None
-    conv: tuple[tuple[datetime, int], str] | None = None
-
-    def fields(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        meta = self.meta[1] if self.meta else {}
-        charset = meta.get("charset")
-        if isinstance(charset, str) and charset:
-            out["charset"] = charset
-        languages = _language_codes(meta.get("languages"))
-        if not languages and self.conv:
-            languages = self.conv[1]
-        if languages:
-            out["languages"] = languages
-        title = meta.get("title")
-        if isinstance(title, str) and title.strip():
-            out["title"] = " ".join(title.split())
-        return out
+def _joined_fields(meta: dict[str, Any] | None, conv_codes: str | None) -> dict[str, str]:
+    """Index fields from a response's newest metadata fields and conversion languages."""
+    out: dict[str, str] = {}
+    meta = meta or {}
+    charset = meta.get("charset")
+    if isinstance(charset, str) and charset:
+        out["charset"] = charset
+    languages = ",".join(language_codes(meta.get("languages")))
+    if not languages and conv_codes:
+        languages = conv_codes
+    if languages:
+        out["languages"] = languages
+    title = meta.get("title")
+    if isinstance(title, str) and title.strip():
+        out["title"] = " ".join(title.split())
+    return out
 
 
 @dataclass
@@ -58,21 +49,25 @@ class _Pending:
     """Lines of one indexing run before the join; entries keep the response record ID."""
 
     entries: list[tuple[str | None, str, str, dict[str, str]]] = field(default_factory=list)
-    joined: dict[str, _Joined] = field(default_factory=dict)
+    joined: Newest[Any] = field(default_factory=Newest)
     response_ids: set[str] = field(default_factory=set)
     seq: int = 0
 
     def lines(self) -> list[str]:
         out = set()
         for rid, key, ts, data in self.entries:
-            extra = self.joined[rid].fields() if rid in self.joined else {}
+            extra = (
+                _joined_fields(self.joined.get(rid, "metadata"), self.joined.get(rid, "conversion"))
+                if rid is not None
+                else {}
+            )
             key = data.get("_urlkey", key)
             public = {k: v for k, v in data.items() if not k.startswith("_")}
             out.add(f"{key} {ts} {json.dumps({**public, **extra}, ensure_ascii=False)}")
         return sorted(out)  # str order by code point == UTF-8 byte order
 
     def referred_ids(self) -> set[str]:
-        return set(self.joined)
+        return self.joined.response_ids()
 
 
 def index_files(
@@ -114,13 +109,9 @@ def _rel_name(path: str | os.PathLike[str], root: str | os.PathLike[str] | None)
 def _index_file(path: str, filename: str, pending: _Pending, errors: list[ReadError] | None):
     prev: _Seen | None = None
     for ref in iter_records(path, errors=errors):
-        rec = ref.record
-        rec_type = rec.rec_type
         pending.seq += 1
         entry: dict[str, str] | None = None
-
-        if rec_type in _REFERRING_TYPES and ref.header("WARC-Refers-To"):
-            _collect_referring(ref, pending)
+        _collect_referring(ref, pending)
 
         if _is_indexed(ref):
             if not ref.addressable:
@@ -145,7 +136,7 @@ def _is_indexed(ref: RecordRef) -> bool:
         return False
     if rec.rec_type in ("resource", "metadata"):
         ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
-        return ctype != _WARC_FIELDS
+        return ctype != WARC_FIELDS
     return True
 
 
@@ -218,48 +209,24 @@ def _skip(ref: RecordRef, errors: list[ReadError] | None, message: str) -> None:
 
 
 def _collect_referring(ref: RecordRef, pending: _Pending) -> None:
-    target = ref.header("WARC-Refers-To") or ""
-    when = (_parse_date(ref.header("WARC-Date")), pending.seq)
-    joined = pending.joined.setdefault(target, _Joined())
-    if ref.rec_type == "metadata":
-        ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
-        if ctype != _WARC_FIELDS:
-            return
-        if joined.meta is None or when >= joined.meta[0]:
-            block = ref.record.raw_stream.read()
-            ref.record.raw_stream.seek(0)
-            joined.meta = (when, parse_warc_fields(block))
+    target = analysis_target(ref)
+    if target is None:
+        return
+    kind, response_id = target
+    rank = (parse_warc_date(ref.header("WARC-Date")), pending.seq)
+    if kind == "metadata":
+        pending.joined.offer(response_id, kind, rank, lambda: _read_fields(ref))
     else:
         codes = ref.header("WARC-Identified-Content-Language")
-        if codes and (joined.conv is None or when >= joined.conv[0]):
-            joined.conv = (when, ",".join(c.strip() for c in codes.split(",") if c.strip()))
+        if codes:
+            value = ",".join(c.strip() for c in codes.split(",") if c.strip())
+            pending.joined.offer(response_id, kind, rank, lambda: value)
 
 
-def _parse_date(value: str | None) -> datetime:
-    if value:
-        with contextlib.suppress(ValueError):
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return datetime.min.replace(tzinfo=UTC)
-
-
-def _language_codes(value: Any) -> str:
-    """``[{"code": "eng", "share": 0.9}, ...]`` -> ``"eng,..."``, most text first."""
-    if not isinstance(value, list):
-        return ""
-    items: list[tuple[float, str]] = []
-    for item in value:
-        if isinstance(item, dict) and isinstance(item.get("code"), str):
-            share = item.get("share")
-            items.append((float(share) if isinstance(share, int | float) else 0.0, item["code"]))
-        elif isinstance(item, str):
-            items.append((0.0, item))
-    items.sort(key=lambda pair: -pair[0])  # stable: equal shares keep their order
-    codes: list[str] = []
-    for _, code in items:
-        if code and code not in codes:
-            codes.append(code)
-    return ",".join(codes)
+def _read_fields(ref: RecordRef) -> dict[str, Any]:
+    block = ref.record.raw_stream.read()
+    ref.record.raw_stream.seek(0)
+    return parse_warc_fields(block)
 
 
 @dataclass

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 ARCHIVE_EXTENSIONS = (".warc", ".warc.gz", ".arc", ".arc.gz")
-INDEX_NAME = "index.cdxj"
 
 
 @dataclass(frozen=True)

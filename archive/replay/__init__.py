@@ -9,15 +9,8 @@ from __future__ import annotations
 import logging
 
 from ._app import ReplayApp, make_app
-from ._collection import Collection, CollectionNotFound, ReplayError, find_collection
+from ._http import ReplayError
 
-__all__ = [
-    "Collection",
-    "CollectionNotFound",
-    "ReplayApp",
-    "ReplayError",
-    "find_collection",
-    "make_app",
-]
+__all__ = ["ReplayApp", "ReplayError", "make_app"]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

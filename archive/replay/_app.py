@@ -24,15 +24,15 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from archive.index import IndexEntry, iter_prefix
+from archive.collection import CaptureError, Collection
+from archive.index import IndexEntry
 
 from . import _views
-from ._capture import load_capture
-from ._cdx import CdxQuery, format_entries, run_query
-from ._collection import Collection, ReplayError, find_collection, key_prefix_for
+from ._cdx import CdxQuery, format_entries, key_prefix_for, run_query
 from ._http import (
     TS_SEGMENT,
     Environ,
+    ReplayError,
     Response,
     StartResponse,
     archived_url,
@@ -49,7 +49,6 @@ from ._http import (
 )
 from ._page import HTML_TYPES, raw_response, rewritten_response
 from ._reader import diff_view, reader_data, reader_view
-from ._sideindex import SideIndex
 from ._timemap import link_timemap, memento_headers
 
 __all__ = ["ReplayApp", "make_app"]
@@ -62,31 +61,35 @@ _HOME_SCAN = 200_000
 
 
 def make_app(
-    collection_dir: str | os.PathLike[str], *, cache_dir: str | os.PathLike[str] | None = None
+    collection: Collection | str | os.PathLike[str],
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> ReplayApp:
-    """The WSGI application replaying the collection at ``collection_dir`` (a collection,
-    or an output directory holding exactly one under ``collections/``).
+    """The WSGI application replaying ``collection`` (a :class:`Collection`, or a path
+    :meth:`Collection.open` accepts; it must have an index).
 
     ``cache_dir`` is where the side index of metadata/conversion records goes when the
-    collection's ``indexes/`` directory is not writable.
+    collection's own directory is not writable.
     """
     cache = Path(cache_dir) if cache_dir else Path.home() / ".cache" / "warcloom" / "replay"
-    coll = Collection(find_collection(collection_dir))
-    return ReplayApp(coll, SideIndex(coll.root, cache))
+    if not isinstance(collection, Collection):
+        collection = Collection.open(collection, need_index=True)
+    if collection.cache_dir is None:
+        collection.cache_dir = cache
+    return ReplayApp(collection)
 
 
 class ReplayApp:
     """WSGI callable. Built apart from any server: serve it with waitress, gunicorn, ..."""
 
-    def __init__(self, collection: Collection, side: SideIndex) -> None:
+    def __init__(self, collection: Collection) -> None:
         self.coll = collection
-        self.side = side
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         prefix = environ.get("SCRIPT_NAME", "").rstrip("/")
         try:
             resp = self._dispatch(environ, prefix)
-        except ReplayError as exc:
+        except (ReplayError, CaptureError) as exc:
             resp = error(prefix, exc.status, exc.reason)
         except Exception as exc:  # never let one request take the server down
             logger.exception("replay failed for %s", environ.get("PATH_INFO"))
@@ -104,7 +107,7 @@ class ReplayApp:
     def reader_data(self, url: str, entry: IndexEntry) -> _views.ReaderData:
         """Metadata and text of one capture: from its metadata/conversion records, else
         extracted from the payload now (captures from other tools)."""
-        return reader_data(self.coll, self.side, url, entry)
+        return reader_data(self.coll, url, entry)
 
     def _dispatch(self, environ: Environ, prefix: str) -> Response:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -116,14 +119,14 @@ class ReplayApp:
         if path == "/cdx":
             return self._cdx(params(query))
         if path == "/diff":
-            return diff_view(self.coll, self.side, prefix, params(query))
+            return diff_view(self.coll, prefix, params(query))
         rest = path[1:] + (f"?{query}" if query else "")
         if rest.startswith("timemap/link/"):
             return self._timemap(environ, prefix, rest[len("timemap/link/") :])
         if rest.startswith("timemap/json/"):
             return self._timemap_json(rest[len("timemap/json/") :])
         if rest.startswith("reader/"):
-            return reader_view(self.coll, self.side, prefix, rest[len("reader/") :])
+            return reader_view(self.coll, prefix, rest[len("reader/") :])
         first, sep, remainder = rest.partition("/")
         m = TS_SEGMENT.match(first)
         if m and sep:
@@ -147,7 +150,7 @@ class ReplayApp:
         next_cursor = None
         scanned = 0
         scanned_out = False
-        for entry in iter_prefix(self.coll.index_path, key, cursor):
+        for entry in self.coll.iter_prefix(key, cursor):
             scanned += 1
             if len(rows) >= _HOME_ROWS or scanned > _HOME_SCAN:
                 next_cursor = f"{entry.urlkey} {entry.timestamp}"
@@ -165,13 +168,13 @@ class ReplayApp:
         return html(200, page)
 
     def _replay(self, environ: Environ, prefix: str, ts: str, mod: str, url: str) -> Response:
-        entries = self.coll.lookup(url, ts)
+        entries = self.coll.captures(url, ts)
         if not entries:
             return html(404, _views.not_archived_page(prefix, url, ts))
         entry = entries[0]
         if entry.timestamp != ts:
             return redirect(f"{prefix}/{entry.timestamp}{mod}/{url}")
-        capture = load_capture(self.coll, entry)
+        capture = self.coll.load(entry)
         memento = memento_headers(base_url(environ, prefix), url, entry.timestamp)
         if mod == "id_":
             return raw_response(capture, memento)
@@ -186,7 +189,7 @@ class ReplayApp:
             except (TypeError, ValueError):
                 raise ReplayError(400, f"invalid Accept-Datetime {wanted!r}") from None
             ts = parsed.strftime("%Y%m%d%H%M%S")
-        entries = self.coll.lookup(url, ts)
+        entries = self.coll.captures(url, ts)
         if not entries:
             return html(404, _views.not_archived_page(prefix, url, ts or ""))
         entry = entries[0] if ts else entries[-1]
@@ -205,7 +208,7 @@ class ReplayApp:
 
     def _timemap(self, environ: Environ, prefix: str, rest: str) -> Response:
         url = archived_url(rest)
-        entries = self.coll.lookup(url)
+        entries = self.coll.captures(url)
         if not entries:
             return html(404, _views.not_archived_page(prefix, url, ""))
         body = link_timemap(base_url(environ, prefix), url, entries)
@@ -214,7 +217,7 @@ class ReplayApp:
     def _timemap_json(self, rest: str) -> Response:
         url = archived_url(rest)
         query = CdxQuery(url=url, output="json")
-        entries = self.coll.lookup(url)
+        entries = self.coll.captures(url)
         ctype, body = format_entries(entries, query)
         status = 200 if entries else 404
         return Response(status, [("Content-Type", ctype)], body.encode("utf-8"))

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 from warcio.timeutils import timestamp_to_sec
 
-from archive.index import IndexEntry, iter_prefix, url_key
+from archive.collection import Collection
+from archive.index import IndexEntry, url_key
 
-from ._collection import Collection, ReplayError
+from ._http import ReplayError
 
-__all__ = ["CdxQuery", "run_query"]
+__all__ = ["CdxQuery", "key_prefix_for", "run_query"]
 
 MAX_LIMIT = 100_000
 _MATCH_TYPES = ("exact", "prefix", "host", "domain")
@@ -144,7 +145,7 @@ class CdxQuery:
 
 
 def run_query(coll: Collection, query: CdxQuery) -> list[IndexEntry]:
-    found: Iterator[IndexEntry] = iter_prefix(coll.index_path, query.key_prefix())
+    found: Iterator[IndexEntry] = coll.iter_prefix(query.key_prefix())
     out: list[IndexEntry] = []
     end = (query.end + "99999999999999")[:14] if query.end else ""
     unbounded = query.sort in ("closest", "reverse")
@@ -193,3 +194,20 @@ def format_entries(entries: list[IndexEntry], query: CdxQuery) -> tuple[str, str
     body = "".join(line + "\n" for line in lines)
     ctype = "application/x-ndjson" if query.output == "json" else "text/x-cdxj"
     return ctype + "; charset=utf-8", body
+
+
+def key_prefix_for(url_prefix: str) -> str:
+    """The SURT prefix that covers URLs starting with ``url_prefix`` (as typed by a user:
+    ``example.com``, ``https://example.com/news/``)."""
+    text = url_prefix.strip()
+    if not text:
+        return ""
+    if "://" not in text:
+        text = "http://" + text
+    key = url_key(text)
+    host_only = text.split("://", 1)[1].strip("/").count("/") == 0 and "?" not in text
+    if host_only and key.endswith(")/"):
+        key = key[:-1]  # the whole host
+    elif not text.endswith("/") and key.endswith("/") and not host_only:
+        key = key[:-1]
+    return key

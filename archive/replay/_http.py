@@ -10,12 +10,12 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from . import _views
-from ._collection import ReplayError
 
 __all__ = [
     "CSP",
     "TS_SEGMENT",
     "Environ",
+    "ReplayError",
     "Response",
     "StartResponse",
     "archived_url",
@@ -31,6 +31,16 @@ __all__ = [
     "redirect",
     "request_target",
 ]
+
+
+class ReplayError(Exception):
+    """Something replay cannot serve; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]

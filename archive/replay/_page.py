@@ -5,8 +5,8 @@ would act on the archive's own origin kept under ``X-Archive-Orig-*``.
 
 from __future__ import annotations
 
-from ._capture import Capture, iter_file, size_of
-from ._collection import ReplayError
+from archive.collection import Capture, CaptureError, iter_file, size_of
+
 from ._http import CSP, Response, charset_of
 from ._rewrite import ArchiveUrls, rewrite_css, rewrite_html, sniff_charset
 
@@ -63,7 +63,7 @@ def rewritten_response(
     """The payload decoded for the browser; HTML and CSS rewritten to archive URLs."""
     try:
         decoded = capture.decode()
-    except ReplayError:
+    except CaptureError:
         capture.close()
         raise
     undecodable = bool(capture.content_encoding) and decoded is None

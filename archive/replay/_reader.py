@@ -8,16 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from archive.collection import Capture, CaptureError, Collection
 from archive.index import IndexEntry
-from archive.records import parse_warc_fields
 
 from . import _views
-from ._capture import Capture, load_capture
-from ._collection import Collection, ReplayError
-from ._http import TS_SEGMENT, Response, archived_url, charset_of, html, one, redirect
+from ._http import TS_SEGMENT, ReplayError, Response, archived_url, charset_of, html, one, redirect
 from ._page import HTML_TYPES, MAX_REWRITE
 from ._rewrite import sniff_charset
-from ._sideindex import SideIndex
 
 __all__ = ["diff_view", "reader_data", "reader_view"]
 
@@ -25,65 +22,49 @@ _MAX_LINKS = 600
 _LINK_ORDER = {"related": 0, "body": 1, "navigation": 2}
 
 
-def reader_view(coll: Collection, side: SideIndex, prefix: str, rest: str) -> Response:
+def reader_view(coll: Collection, prefix: str, rest: str) -> Response:
     """``/reader/<ts>/<url>``: ``rest`` is what follows ``reader/``."""
     first, sep, remainder = rest.partition("/")
     m = TS_SEGMENT.match(first)
     if not (m and sep) or m.group(2):
         raise ReplayError(400, "malformed reader URL: expected /reader/<timestamp>/<url>")
     ts, url = m.group(1), archived_url(remainder)
-    entries = coll.lookup(url, ts)
+    entries = coll.captures(url, ts)
     if not entries:
         return html(404, _views.not_archived_page(prefix, url, ts))
     if entries[0].timestamp != ts:
         return redirect(f"{prefix}/reader/{entries[0].timestamp}/{url}")
-    data = reader_data(coll, side, url, entries[0])
+    data = reader_data(coll, url, entries[0])
     links = list(_typed_links(coll, data.meta.get("links")))
     captures = sorted(entries, key=lambda x: x.timestamp)
     return html(200, _views.reader_page(prefix, data, links, captures))
 
 
-def diff_view(
-    coll: Collection, side: SideIndex, prefix: str, params: dict[str, list[str]]
-) -> Response:
+def diff_view(coll: Collection, prefix: str, params: dict[str, list[str]]) -> Response:
     """``/diff?url=&a=<ts>&b=<ts>``: the text of the captures nearest to ``a`` and ``b``."""
     url = archived_url(one(params, "url"))
     a, b = one(params, "a"), one(params, "b")
     for ts in (a, b):
         if not (ts.isdigit() and len(ts) <= 14):
             raise ReplayError(400, f"malformed timestamp {ts!r}: expected 1 to 14 digits")
-    if not coll.lookup(url):
+    if not coll.captures(url):
         return html(404, _views.not_archived_page(prefix, url, ""))
-    old, new = (reader_data(coll, side, url, coll.lookup(url, ts)[0]) for ts in (a, b))
+    old, new = (reader_data(coll, url, coll.captures(url, ts)[0]) for ts in (a, b))
     return html(200, _views.diff_page(prefix, url, old, new))
 
 
-def reader_data(
-    coll: Collection, side: SideIndex, url: str, entry: IndexEntry
-) -> _views.ReaderData:
+def reader_data(coll: Collection, url: str, entry: IndexEntry) -> _views.ReaderData:
     """Metadata and text of one capture: from its metadata/conversion records, else
     extracted from the payload now (captures from other tools)."""
     data = _views.ReaderData(url=url, entry=entry, title=entry.fields.get("title", ""))
-    capture = load_capture(coll, entry)
+    capture = coll.load(entry)
     try:
-        referring = side.referring(entry.url, capture.record_id)
-        meta_entry = referring.get("metadata")
-        if meta_entry is not None:
-            try:
-                with coll.read(meta_entry, parse_http=False) as ref:
-                    data.meta = parse_warc_fields(ref.record.raw_stream.read())
-            except ReplayError as exc:
-                data.notes.append(f"metadata record unreadable: {exc.reason}")
-        conv_entry = referring.get("conversion")
-        if conv_entry is not None:
-            try:
-                with coll.read(conv_entry, parse_http=False) as ref:
-                    block = ref.record.raw_stream.read().decode("utf-8", "replace")
-                title, _, text = block.partition("\n\n")
-                data.text, data.text_source = text.strip(), "conversion record"
-                data.title = data.title or title.strip()
-            except ReplayError as exc:
-                data.notes.append(f"conversion record unreadable: {exc.reason}")
+        analysis = coll.analysis(entry.url, capture.record_id)
+        data.meta = analysis.metadata
+        data.notes += analysis.problems
+        if analysis.text is not None:
+            data.text, data.text_source = analysis.text, "conversion record"
+            data.title = data.title or analysis.title
         if isinstance(data.meta.get("title"), str) and data.meta["title"]:
             data.title = data.meta["title"]
         if not data.text and capture.mime in HTML_TYPES:
@@ -96,7 +77,7 @@ def reader_data(
 def _extract_now(capture: Capture, data: _views.ReaderData) -> None:
     try:
         decoded = capture.decode()
-    except ReplayError as exc:
+    except CaptureError as exc:
         data.notes.append(exc.reason)
         return
     body_file = decoded if decoded is not None else capture.payload
@@ -127,5 +108,5 @@ def _typed_links(coll: Collection, links: Any) -> Iterator[tuple[dict[str, Any],
     items = [x for x in links if isinstance(x, dict) and isinstance(x.get("url"), str)]
     items.sort(key=lambda x: _LINK_ORDER.get(x.get("region"), 3))  # stable
     for link in items[:_MAX_LINKS]:
-        found = coll.lookup(link["url"])
+        found = coll.captures(link["url"])
         yield link, (found[-1].timestamp if found else None)

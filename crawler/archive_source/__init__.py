@@ -9,20 +9,20 @@ the next archived hop; robots.txt comes from the archive like any other URL. A r
 record resolves to the capture it repeats. A URL with no capture gets a 404 flagged
 ``archive-miss``.
 
-:class:`ArchiveSource` does the lookups and knows nothing of Scrapy's engine, so it can be
-used and tested on its own. :class:`ArchiveReplayAddon` sets a crawl up to replay.
+:class:`ArchiveSource` turns a request into the stored response with
+:class:`archive.collection.Collection` (which finds and loads captures, revisits resolved)
+and knows nothing of Scrapy's engine. :class:`ArchiveReplayAddon` sets a crawl up to replay.
 
-Modules: ``_options`` (settings), ``_addon`` (the add-on), ``_lookup`` (lookups and revisit
-resolution), ``_http`` (the stored HTTP block), ``_handler`` (the download handler). The
-handler is loaded by Scrapy as ``crawler.archive_source.ArchiveDownloadHandler`` (:data:`HANDLER`).
+Modules: ``_options`` (settings), ``_addon`` (the add-on), ``_handler`` (the download handler).
+The handler is loaded by Scrapy as ``crawler.archive_source.ArchiveDownloadHandler``
+(:data:`HANDLER`).
 """
 
 from __future__ import annotations
 
 from ._addon import HANDLER, ArchiveReplayAddon
-from ._handler import HIT_FLAG, MISS_FLAG, ArchiveDownloadHandler
-from ._lookup import ArchiveSource, StoredResponse
-from ._options import ReplayOptions, resolve_collection
+from ._handler import HIT_FLAG, MISS_FLAG, ArchiveDownloadHandler, ArchiveSource, StoredResponse
+from ._options import ReplayOptions
 
 __all__ = [
     "HANDLER",
@@ -33,5 +33,4 @@ __all__ = [
     "ArchiveSource",
     "ReplayOptions",
     "StoredResponse",
-    "resolve_collection",
 ]

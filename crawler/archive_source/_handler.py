@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
@@ -12,12 +15,12 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import run_in_thread
 
+from archive.collection import Capture, CaptureError, Collection
 from crawler.capture import CAPTURE_DATE, RESPONSE_ID
 
-from ._lookup import ArchiveSource, StoredResponse
 from ._options import ReplayOptions
 
-__all__ = ["HIT_FLAG", "MISS_FLAG", "ArchiveDownloadHandler"]
+__all__ = ["HIT_FLAG", "MISS_FLAG", "ArchiveDownloadHandler", "ArchiveSource", "StoredResponse"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +29,77 @@ MISS_FLAG = "archive-miss"
 STAT_HIT = "warcloom/archive/hit"
 STAT_MISS = "warcloom/archive/miss"
 STAT_REVISIT = "warcloom/archive/revisit"
+_NOT_REPLAYED = ("transfer-encoding", "content-length")
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """An archived response made ready for Scrapy: the stored headers in order (repeated
+    names kept) less Transfer-Encoding, Content-Length set to the length of ``body``, the
+    body as stored (content-encoding kept). ``original_id``: for a revisit, the record the
+    payload came from."""
+
+    url: str
+    status: int
+    protocol: str
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    record_id: str
+    date: datetime
+    ip_address: str | None = None
+    truncated: bool = False
+    original_id: str | None = None
+
+    @classmethod
+    def of(cls, capture: Capture) -> StoredResponse:
+        body = capture.read_payload()
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in capture.headers
+            if name.lower() not in _NOT_REPLAYED
+        ]
+        headers.append((b"Content-Length", str(len(body)).encode("ascii")))
+        return cls(
+            url=capture.url,
+            status=capture.status,
+            protocol=capture.protocol,
+            headers=headers,
+            body=body,
+            record_id=capture.record_id,
+            date=capture.date,
+            ip_address=capture.ip_address,
+            truncated=capture.truncated,
+            original_id=capture.original_id,
+        )
+
+
+class ArchiveSource:
+    """The stored response for a request, from one collection (no Scrapy engine needed)."""
+
+    def __init__(self, collection: str | Collection, timestamp: str | None = None) -> None:
+        if not isinstance(collection, Collection):
+            collection = Collection.open(collection, need_index=True)
+        self.collection = collection
+        self.timestamp = timestamp
+
+    def get(
+        self,
+        url: str,
+        method: str = "GET",
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> StoredResponse | None:
+        """The capture of ``url`` (newest, or nearest to the timestamp), or None."""
+        coll = self.collection
+        for entry in coll.request_captures(url, method, body, content_type, self.timestamp):
+            try:
+                with coll.load(entry) as capture:
+                    stored = StoredResponse.of(capture)
+            except CaptureError as exc:
+                logger.warning("Cannot replay the capture of %s: %s", entry.url, exc.reason)
+                continue
+            return dataclasses.replace(stored, body=b"") if method.upper() == "HEAD" else stored
+        return None
 
 
 class ArchiveDownloadHandler(BaseDownloadHandler):
@@ -40,7 +114,7 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
         self.stats = crawler.stats
         logger.info(
             "Replaying from %s%s",
-            options.collection,
+            options.collection.root,
             f" (captures nearest to {options.timestamp})" if options.timestamp else "",
         )
 

@@ -1,4 +1,4 @@
-"""Settings of a replayed crawl: where the collection is (``WARCLOOM_FROM_ARCHIVE``) and which
+"""Settings of a replayed crawl: which collection (``WARCLOOM_FROM_ARCHIVE``) and which
 captures to prefer (``WARCLOOM_ARCHIVE_TIMESTAMP``), parsed once into :class:`ReplayOptions`.
 """
 
@@ -6,43 +6,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from scrapy.settings import BaseSettings
 
-__all__ = ["ReplayOptions", "resolve_collection"]
+from archive.collection import Collection
+
+__all__ = ["ReplayOptions"]
 
 _TIMESTAMP = re.compile(r"\d{1,14}")
 
 
-def resolve_collection(path: str | Path) -> Path:
-    """The collection directory meant by ``path``: a collection (``archive/`` + ``indexes/``)
-    or an output directory holding exactly one collection under ``collections/``."""
-    root = Path(path)
-    if (root / "archive").is_dir():
-        return root
-    collections = root / "collections"
-    if collections.is_dir():
-        found = sorted(c for c in collections.iterdir() if (c / "archive").is_dir())
-        if len(found) == 1:
-            return found[0]
-        if found:
-            names = ", ".join(c.name for c in found)
-            raise ValueError(
-                f"{root} holds several collections ({names}): name one, e.g. {found[0]}"
-            )
-        raise ValueError(f"{root}: no collection under {collections}")
-    raise ValueError(
-        f"{root} is not a collection (archive/) nor an output directory (collections/)"
-    )
-
-
 @dataclass(frozen=True)
 class ReplayOptions:
-    """``WARCLOOM_FROM_ARCHIVE`` (collection or output directory) and
+    """``WARCLOOM_FROM_ARCHIVE`` (collection or output directory, with an index) and
     ``WARCLOOM_ARCHIVE_TIMESTAMP`` (1-14 digits: replay the captures nearest to it)."""
 
-    collection: Path
+    collection: Collection
     timestamp: str | None = None
 
     @classmethod
@@ -56,4 +35,4 @@ class ReplayOptions:
                 "WARCLOOM_ARCHIVE_TIMESTAMP must be 1-14 digits (YYYYMMDDhhmmss), "
                 f"got {timestamp!r}"
             )
-        return cls(resolve_collection(archive), timestamp)
+        return cls(Collection.open(archive, need_index=True), timestamp)

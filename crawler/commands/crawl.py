@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from archive.collection import Collection, CollectionBusy
+
 __all__ = ["register"]
 
 
@@ -62,7 +64,7 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
         "WARCLOOM_ALLOW_PRIVATE": args.allow_private,
         "WARCLOOM_INCLUDE": args.include,
         "WARCLOOM_EXCLUDE": args.exclude,
-        "WARCLOOM_FRONTIER": str(out / "state" / f"{args.collection}.frontier.sqlite"),
+        "WARCLOOM_FRONTIER": str(Collection.under(out, args.collection).frontier_path),
         "LOG_LEVEL": "DEBUG" if args.verbose > 1 else "INFO" if args.verbose else "WARNING",
     }
     if args.contact:
@@ -81,16 +83,29 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
 
 
 def _run_crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
-    """Run the articles spider to the end; returns its stats."""
-    from scrapy.crawler import CrawlerProcess
-
+    """Run the articles spider to the end, holding the collection; returns its stats."""
     from crawler.config import WarcloomConfig
-    from crawler.spiders.articles import ArticlesSpider
 
     try:  # fail on bad settings before anything starts, with the reason and no traceback
-        WarcloomConfig.from_settings(settings)
+        config = WarcloomConfig.from_settings(settings)
     except ValueError as exc:
         raise SystemExit(f"warcloom: {exc}") from None
+    lock = config.coll.lock()
+    try:  # one run at a time: taken before anything of the collection is touched
+        lock.acquire("warcloom crawl")
+    except CollectionBusy as exc:
+        raise SystemExit(f"warcloom: {exc}") from None
+    try:
+        return _crawl(settings, spider_args)
+    finally:
+        lock.release()
+
+
+def _crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.spiders.articles import ArticlesSpider
+
     frontier = Path(settings.get("WARCLOOM_FRONTIER"))
     frontier.parent.mkdir(parents=True, exist_ok=True)
     finished_marker = frontier.with_suffix(".finished")
@@ -125,8 +140,8 @@ def _print_result(stats: dict[str, Any], settings: Any) -> None:
 
     config = WarcloomConfig.from_settings(settings)
     print(format_summary(stats))
-    print(f"WARC files: {config.archive_dir}")
-    print(f"CDXJ index: {config.index_path}")
+    print(f"WARC files: {config.coll.archive_dir}")
+    print(f"CDXJ index: {config.coll.index_path}")
     print(f"finish reason: {stats.get('finish_reason', 'unknown')}")
 
 
@@ -164,7 +179,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     out = Path(args.out)
-    collection = out / "collections" / args.collection
+    collection = Collection.under(out, args.collection).root
     print("\nNext, try:")
     print(f"  warcloom replay {out}                      # browse it on http://127.0.0.1:8080/")
     print(f"  warcloom export {collection} --format jsonl --out - --lang zh-Hant | head -c 600")

@@ -28,18 +28,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from archive.collection import Collection, CollectionBusy
     from archive.export import parse_time_bound
     from archive.reextract import reextract
 
     try:
         summary = reextract(
-            args.collection,
+            Collection.open(args.collection),
             since=parse_time_bound(args.since) if args.since else None,
             options=extraction_options(args),
             workers=args.workers,
             dask_address=args.dask,
             progress={"auto": None, "on": True, "off": False}[args.progress],
         )
+    except CollectionBusy as exc:
+        print(f"warcloom reextract: {exc}", file=sys.stderr)
+        return 1
     except (ValueError, OSError) as exc:
         print(f"warcloom reextract: {exc}", file=sys.stderr)
         return 2

@@ -36,11 +36,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     from waitress.server import create_server
 
-    from archive.replay import CollectionNotFound, find_collection, make_app
+    from archive.collection import Collection, CollectionNotFound
+    from archive.replay import make_app
 
     try:
-        root = find_collection(args.collection, args.name)
-        app = make_app(root)
+        coll = Collection.open(args.collection, args.name, need_index=True)
+        app = make_app(coll)
     except (CollectionNotFound, OSError) as exc:
         print(f"warcloom replay: {exc}", file=sys.stderr)
         return 2
@@ -48,7 +49,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     server = create_server(app, host=args.host, port=args.port, threads=args.threads)
     host, port = server.effective_host, server.effective_port
     shown = f"[{host}]" if ":" in str(host) else host
-    print(f"Replaying {root} at http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
+    print(f"Replaying {coll.root} at http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {args.host}: reachable from other machines", flush=True)
     try:

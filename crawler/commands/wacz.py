@@ -27,11 +27,11 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_wacz(args: argparse.Namespace) -> int:
+    from archive.collection import Collection
     from archive.wacz import write_wacz
-    from crawler.archive_source import resolve_collection
 
     try:
-        collection = resolve_collection(args.collection)
+        collection = Collection.open(args.collection)
         output = args.output or f"{collection.name}.wacz"
         if not output.endswith(".wacz"):
             raise ValueError(f"a WACZ file name must end in .wacz, got {output!r}")

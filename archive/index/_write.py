@@ -1,4 +1,5 @@
-"""A collection's index file: written atomically, merged under a lock, rebuilt."""
+"""Index files: written atomically, merged under a lock, rebuilt from a directory of archive
+files. Where a collection keeps them is :mod:`archive.collection`'s business."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.index._build import _index, index_files
-from archive.index._entry import ARCHIVE_EXTENSIONS, INDEX_NAME
+from archive.index._entry import ARCHIVE_EXTENSIONS
 from archive.reader import ReadError
 
 logger = logging.getLogger(__name__)
@@ -58,44 +59,36 @@ class UpdateResult:
     rebuilt: bool
 
 
-def _collection_paths(collection_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
-    coll = Path(collection_dir)
-    return coll / "archive", coll / "indexes" / INDEX_NAME
-
-
-def collection_files(collection_dir: str | os.PathLike[str]) -> list[Path]:
-    """The archive files of a collection (recursively), in name order."""
-    archive, _ = _collection_paths(collection_dir)
+def archive_files(directory: str | os.PathLike[str]) -> list[Path]:
+    """The archive files under ``directory`` (recursively), in name order."""
     return sorted(
-        p for p in archive.rglob("*") if p.is_file() and p.name.endswith(ARCHIVE_EXTENSIONS)
+        p for p in Path(directory).rglob("*") if p.is_file() and p.name.endswith(ARCHIVE_EXTENSIONS)
     )
 
 
-def rebuild_collection_index(
-    collection_dir: str | os.PathLike[str], *, errors: list[ReadError] | None = None
-) -> int:
-    """Index every archive file of the collection anew; return the number of lines."""
-    archive, index = _collection_paths(collection_dir)
+def rebuild_index(index: Path, archive: Path, *, errors: list[ReadError] | None = None) -> int:
+    """Index every archive file under ``archive`` anew into ``index``; return the number of
+    lines."""
     with _locked(index):
-        lines = index_files(collection_files(collection_dir), root=archive, errors=errors)
+        lines = index_files(archive_files(archive), root=archive, errors=errors)
         write_index(lines, index)
     return len(lines)
 
 
-def update_collection_index(
-    collection_dir: str | os.PathLike[str],
+def update_index(
+    index: Path,
+    archive: Path,
     new_warc_paths: Sequence[str | os.PathLike[str]],
     *,
     errors: list[ReadError] | None = None,
 ) -> UpdateResult:
-    """Add the lines of new files of the collection to its sorted ``index.cdxj``.
+    """Add the lines of new files under ``archive`` to the sorted ``index``.
 
     The new files are indexed together and merged into the existing index in one streaming
     pass. If a metadata or conversion record in them refers to a response that is not in
     them (a response in an older file, or a re-extraction), the existing line of that
-    response would have to change: then the whole collection is indexed anew instead.
+    response would have to change: then every file under ``archive`` is indexed anew.
     """
-    archive, index = _collection_paths(collection_dir)
     with _locked(index):
         pending = _index(new_warc_paths, archive, errors)
         orphans = pending.referred_ids() - pending.response_ids
@@ -103,9 +96,9 @@ def update_collection_index(
             logger.info(
                 "%d referring record(s) point outside the new files: re-indexing %s",
                 len(orphans),
-                collection_dir,
+                archive,
             )
-            lines = index_files(collection_files(collection_dir), root=archive, errors=errors)
+            lines = index_files(archive_files(archive), root=archive, errors=errors)
             write_index(lines, index)
             return UpdateResult(lines_added=len(lines), rebuilt=True)
 
@@ -128,7 +121,3 @@ def _dedup(lines: Iterable[bytes]) -> Iterator[bytes]:
         if line != last:
             yield line
         last = line
-
-
-# ---------------------------------------------------------------------------
-# lookup

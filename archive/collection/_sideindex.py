@@ -12,10 +12,11 @@ replay keeps a second sorted file in the same ``surt timestamp {json}`` form:
 and finds a capture's records with the same binary search as the main index (by URL, then
 by the response's WARC-Record-ID). Two lines per extracted page, about 300 bytes each.
 
-It is written to ``indexes/referring.cdxj-side`` (pywb only reads ``.cdx``, ``.cdxj``,
-``.idx`` and ``.summary`` files there), or to a cache directory when the collection is
-read-only. The first line records the size and mtime of every archive file it covers;
-when files are added or change only those are scanned again and merged in.
+It is written beside the collection's index (:attr:`Collection.side_index_path`: pywb only
+reads ``.cdx``, ``.cdxj``, ``.idx`` and ``.summary`` files there), or to a cache directory
+when the collection is read-only. The first line records the size and mtime of every
+archive file it covers; when files are added or change only those are scanned again and
+merged in.
 """
 
 from __future__ import annotations
@@ -31,32 +32,35 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warcio.timeutils import iso_date_to_timestamp
 
-from archive.index import IndexEntry, collection_files, lookup, url_key, write_index
+from archive.analysis import Newest, analysis_target, parse_warc_date
+from archive.index import IndexEntry, lookup, url_key, write_index
 from archive.reader import iter_records
+
+if TYPE_CHECKING:
+    from ._collection import Collection
 
 __all__ = ["SideIndex"]
 
 logger = logging.getLogger(__name__)
 
-SIDE_NAME = "referring.cdxj-side"
 _HEADER = "!files "  # sorts before every SURT key
-_TYPES = ("metadata", "conversion")
 _RECHECK_SECONDS = 2.0
 
 
 class SideIndex:
     """Finds the metadata and conversion records of a response, keeping itself current."""
 
-    def __init__(self, collection_root: Path, cache_dir: Path | None = None) -> None:
-        self.root = collection_root
-        self.archive_dir = collection_root / "archive"
-        self._paths = [collection_root / "indexes" / SIDE_NAME]
+    def __init__(self, collection: Collection, cache_dir: Path | None = None) -> None:
+        self.coll = collection
+        path = collection.side_index_path
+        self._paths = [path]
         if cache_dir is not None:
-            key = hashlib.sha1(str(collection_root).encode()).hexdigest()[:16]
-            self._paths.append(cache_dir / key / SIDE_NAME)
+            key = hashlib.sha1(str(collection.root).encode()).hexdigest()[:16]
+            self._paths.append(cache_dir / key / path.name)
         self._lock = threading.Lock()
         self._checked = 0.0
         self._path: Path | None = None
@@ -64,16 +68,14 @@ class SideIndex:
     def referring(self, url: str, response_id: str) -> dict[str, IndexEntry]:
         """The newest ``metadata`` and ``conversion`` records referring to ``response_id``
         (keyed by type)."""
-        path = self.ensure()
-        best: dict[str, IndexEntry] = {}
-        for entry in lookup(path, url):
+        newest: Newest[IndexEntry] = Newest()
+        for entry in lookup(self.ensure(), url):
             fields = entry.fields
-            if fields.get("refers_to") != response_id:
-                continue
-            kind = fields.get("type", "")
-            if kind not in best or fields.get("date", "") >= best[kind].fields.get("date", ""):
-                best[kind] = entry
-        return best
+            if fields.get("refers_to") == response_id:
+                rank = (parse_warc_date(fields.get("date")), entry.filename, entry.offset)
+                newest.offer(response_id, fields.get("type", ""), rank, lambda e=entry: e)
+        found = {kind: newest.get(response_id, kind) for kind in ("metadata", "conversion")}
+        return {kind: entry for kind, entry in found.items() if entry is not None}
 
     def ensure(self) -> Path:
         """The side index file, (re)built first if archive files were added or changed."""
@@ -81,7 +83,7 @@ class SideIndex:
             now = time.monotonic()
             if self._path is not None and now - self._checked < _RECHECK_SECONDS:
                 return self._path
-            files = {self._rel(p): _signature(p) for p in collection_files(self.root)}
+            files = {self.coll.relative_name(p): _signature(p) for p in self.coll.files()}
             for path in self._paths:
                 if _read_header(path) == files:
                     self._path, self._checked = path, now
@@ -89,9 +91,6 @@ class SideIndex:
             self._path = self._refresh(files)
             self._checked = time.monotonic()
             return self._path
-
-    def _rel(self, path: Path) -> str:
-        return path.relative_to(self.archive_dir).as_posix()
 
     def _refresh(self, files: dict[str, list[int]]) -> Path:
         old_path = next((p for p in self._paths if p.is_file()), None)
@@ -101,7 +100,7 @@ class SideIndex:
         scan = sorted(set(files) - keep)
         started = time.monotonic()
         new_lines = sorted(
-            line for name in scan for line in _scan_file(self.archive_dir / name, name)
+            line for name in scan for line in _scan_file(self.coll.archive_dir / name, name)
         )
         header = _HEADER + json.dumps(files, sort_keys=True)
 
@@ -165,21 +164,19 @@ def _kept_lines(path: Path, keep: set[str]) -> Iterator[str]:
 def _scan_file(path: Path, name: str) -> Iterable[str]:
     """Side lines of every metadata/conversion record with a WARC-Refers-To in ``path``."""
     for ref in iter_records(path, parse_http=False):
-        if ref.rec_type not in _TYPES or not ref.addressable:
-            continue
-        refers = ref.header("WARC-Refers-To")
+        target = analysis_target(ref)
         url = ref.header("WARC-Target-URI")
-        date = ref.header("WARC-Date") or ""
-        if not refers or not url:
+        if target is None or not url or not ref.addressable:
             continue
+        date = ref.header("WARC-Date") or ""
         try:
             ts = iso_date_to_timestamp(date)
         except Exception:
             ts = "00000000000000"
         fields = {
             "url": url,
-            "type": ref.rec_type,
-            "refers_to": refers.strip(),
+            "type": target[0],
+            "refers_to": target[1],
             "date": date,
             "filename": name,
             "offset": str(ref.offset),
