@@ -8,8 +8,8 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from archive.analysis import build_analysis_records
 from archive.extraction import extractor_info
-from archive.records import build_conversion_record, build_metadata_record
 from crawler.config import WarcloomConfig
 from crawler.items import PageItem
 from crawler.warcstore import WarcStoreExtension
@@ -46,19 +46,9 @@ class WarcMetadataPipeline:
             "extractor": self.extractor,
             **analysis.metadata_fields(),
         }
-        records = [build_metadata_record(item.url, item.response_id, item.capture_date, fields)]
-        if analysis.text:
-            codes = analysis.languages.iso639_3() if analysis.languages else []
-            records.append(
-                build_conversion_record(
-                    item.url,
-                    item.response_id,
-                    item.capture_date,
-                    analysis.title,
-                    analysis.text,
-                    codes,
-                )
-            )
+        records = build_analysis_records(
+            item.url, item.response_id, item.capture_date, fields, analysis.title, analysis.text
+        )
         self.store.write(records)
         self._count(item)
         return item
