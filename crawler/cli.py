@@ -13,8 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from crawler import commands
+from crawler.commands import UsageError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "run"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,5 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def run() -> int:
+    """The console entry point: :func:`main`, with a user's mistake said in one line
+    (exit 2, no traceback)."""
+    try:
+        return main()
+    except UsageError as exc:
+        print(f"warcloom: {exc}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -67,3 +69,47 @@ def test_crawl_rejects_bad_settings_before_starting(
     with pytest.raises(SystemExit, match=message):
         main(["crawl", "http://127.0.0.1:9/", "--out", str(tmp_path), "-s", setting])
     assert not (tmp_path / "collections").exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    root = Path(__file__).resolve().parent.parent
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args], capture_output=True, text=True, cwd=root
+    )
+
+
+def test_index_says_what_damage_it_skipped(good: Path, tmp_path: Path) -> None:
+    cut = truncated_copy(good, tmp_path / "cut.warc.gz", cut=40)
+    run = _cli("index", str(cut))
+    assert run.returncode == 1
+    assert f"{cut}:" in run.stderr and "damaged part(s) skipped" in run.stderr
+    assert run.stdout  # what could be read is indexed
+    not_warc = tmp_path / "notes.warc"
+    not_warc.write_text("hello\n")
+    run = _cli("index", str(not_warc))
+    assert run.returncode == 1 and f"{not_warc}:0:" in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["index", "{tmp}/empty"], "no WARC or ARC files in"),
+        (["index", "{good}", "-o", "/proc/warcloom/x.cdxj"], "index -o /proc/warcloom/x.cdxj"),
+        (["check", "{tmp}/nope.warc.gz"], "no such file or directory"),
+    ],
+)
+def test_a_mistake_is_one_line_and_exit_2(
+    good: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    run = _cli(*(a.format(tmp=tmp_path, good=good) for a in args))
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and message in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_check_prints_file_and_offset_not_python_reprs(good: Path, tmp_path: Path) -> None:
+    cut = truncated_copy(good, tmp_path / "cut.warc.gz", cut=40)
+    run = _cli("check", str(cut))
+    assert run.returncode == 1
+    assert f"    {cut}:" in run.stdout and "CheckError(" not in run.stdout

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+from crawler.commands import UsageError
 
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+__all__ = ["register"]
 
 
 def register(subparsers: Any) -> None:
@@ -26,32 +25,45 @@ def register(subparsers: Any) -> None:
 
 
 def _warc_paths(inputs: Sequence[str]) -> list[Path]:
+    from archive.index import archive_files
+
     paths: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            paths.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.name.endswith((".warc", ".warc.gz", ".arc", ".arc.gz"))
-                )
-            )
+            found = archive_files(path)
+            if not found:
+                raise UsageError(f"no WARC or ARC files in {item}")
+            paths.extend(found)
         elif path.exists():
             paths.append(path)
         else:
-            raise SystemExit(f"warcloom: no such file or directory: {item}")
+            raise UsageError(f"no such file or directory: {item}")
     return paths
 
 
 def cmd_index(args: argparse.Namespace) -> int:
     from archive.index import index_files, write_index
+    from archive.reader import ReadError
 
-    lines = index_files(_warc_paths(args.inputs))
+    paths = _warc_paths(args.inputs)
+    errors: list[ReadError] = []
+    lines = index_files(paths, errors=errors)
     if args.output:
-        write_index(lines, Path(args.output))
+        try:
+            write_index(lines, Path(args.output))
+        except OSError as exc:
+            raise UsageError(f"index -o {args.output}: cannot write: {exc.strerror}") from None
     else:
         sys.stdout.writelines(line + "\n" for line in lines)
+    for error in errors:
+        print(f"{error.path}:{error.offset}: {error.message}", file=sys.stderr)
+    if errors:
+        print(
+            f"warcloom index: {len(errors)} damaged part(s) skipped; {len(lines)} records indexed",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -64,6 +76,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         status = "ok" if report.ok else "DAMAGED"
         print(f"{status}  {path}  records={report.records}  errors={len(report.errors)}")
         for error in report.errors:
-            print(f"    {json.dumps(error if isinstance(error, dict) else str(error))}")
+            print(f"    {path}:{error.offset}: {error.message}")
         damaged += not report.ok
     return 1 if damaged else 0

@@ -179,10 +179,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     out = Path(args.out)
-    collection = Collection.under(out, args.collection).root
+    coll = Collection.under(out, args.collection)
+    collection = coll.root
     print("\nNext, try:")
     print(f"  warcloom replay {out}                      # browse it on http://127.0.0.1:8080/")
     print(f"  warcloom export {collection} --format jsonl --out - --lang zh-Hant | head -c 600")
-    print(f"  warcloom check {collection}/archive")
+    print(f"  warcloom check {coll.archive_dir}")
     print(f"  warcloom wacz {collection} -o demo.wacz")
     return 0 if stats.get("finish_reason") == "finished" else 1
