@@ -97,7 +97,7 @@ def pywb(tmp_path_factory: pytest.TempPathFactory):
     venv = _pywb_env()
     coll = build_demo(tmp_path_factory.getbasetemp())
     warcs = sorted((coll / "archive").glob("*.warc.gz"))
-    make_app(coll).side.ensure()  # write replay's side index next to index.cdxj
+    make_app(coll).coll.side_index.ensure()  # write replay's side index next to index.cdxj
     assert (coll / "indexes" / "referring.cdxj-side").exists()
 
     root = tmp_path_factory.mktemp("pywb")

@@ -20,8 +20,8 @@ def config(**values: object) -> WarcloomConfig:
 def test_config_defaults_and_layout() -> None:
     cfg = config(WARCLOOM_OUT="/data", WARCLOOM_COLLECTION="news")
     assert cfg.follow == "related" and cfg.extract and not cfg.extract_inline
-    assert cfg.archive_dir == Path("/data/collections/news/archive")
-    assert cfg.index_path == Path("/data/collections/news/indexes/index.cdxj")
+    assert cfg.coll.archive_dir == Path("/data/collections/news/archive")
+    assert cfg.coll.index_path == Path("/data/collections/news/indexes/index.cdxj")
     assert cfg.workers >= 1
 
 
