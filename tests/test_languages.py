@@ -15,14 +15,16 @@ import pytest
 from langdetect import detector_factory
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
-from archive import _langdetect, languages
 from archive.languages import (
     LANGDETECT_TAGS,
     SCRIPT_TAGS,
     LanguageShare,
     LanguageTags,
     ParagraphLanguage,
+    _langdetect,
+    _tagging,
     tag_languages,
+    tag_languages_many,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,7 +244,7 @@ def test_homogeneous_page_makes_one_bounded_langdetect_call(
     assert only(tag_languages(page)) == ("en", "eng")
     assert len(calls) == 1
     # a sample: a proportional prefix of each paragraph (+1 character, cut at a word), joined
-    assert sum(map(len, calls[0])) <= languages._SAMPLE_CHARS + 2 * len(page)
+    assert sum(map(len, calls[0])) <= _tagging._SAMPLE_CHARS + 2 * len(page)
 
 
 # --- Mixed pages -------------------------------------------------------------------------------
@@ -380,7 +382,7 @@ def test_import_has_no_side_effects() -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "import archive.languages as m\n"
-        "from archive import _langdetect, _scripts\n"
+        "from archive.languages import _langdetect, _scripts\n"
         "from langdetect import detector_factory as df\n"
         "assert _langdetect._profile.cache_info().currsize == 0\n"
         "assert _scripts.hanzi_sets.cache_info().currsize == 0\n"
@@ -589,6 +591,6 @@ def test_pages_tagged_together_are_tagged_as_each_alone() -> None:
         ["12345"],
         [FR_PARAGRAPH],
     ]
-    assert languages.tag_languages_many(pages) == [tag_languages(page) for page in pages]
-    mixed = languages.tag_languages_many(pages)[1]
+    assert tag_languages_many(pages) == [tag_languages(page) for page in pages]
+    mixed = tag_languages_many(pages)[1]
     assert {s.tag for s in mixed.languages} >= {"en", "fr", "de"}
