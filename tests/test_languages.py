@@ -22,6 +22,7 @@ from archive.languages import (
     LanguageTags,
     ParagraphLanguage,
     _langdetect,
+    _scripts,
     _tagging,
     tag_languages,
     tag_languages_many,
@@ -594,3 +595,29 @@ def test_pages_tagged_together_are_tagged_as_each_alone() -> None:
     assert tag_languages_many(pages) == [tag_languages(page) for page in pages]
     mixed = tag_languages_many(pages)[1]
     assert {s.tag for s in mixed.languages} >= {"en", "fr", "de"}
+
+
+# --- A sample cut that is only whitespace (issue 11, item 8) -------------------------------------
+
+
+@pytest.mark.parametrize("head", ["  ", " \t ", "https://example.com/a https://example.com/b "])
+def test_a_sample_cut_of_only_whitespace_is_no_error(head: str) -> None:
+    """Past the budget a short text keeps a prefix of a character or two: when that prefix
+    is whitespace there is no word to end on (it raised IndexError)."""
+    long = "word " * 2000
+    text = _scripts.scan(1, head + "See the map").text  # URLs removed, as scan does
+    keep = 1000 * len(text) // (len(text) + len(long)) + 1  # the prefix sample keeps
+    assert " " in text[:keep] and not text[:keep].strip()  # the failing shape
+    (kept,) = _langdetect.sample([text, long], 1000)
+    assert kept.startswith("\nword word ") and len(kept) <= 1000 + 2
+    assert "".join(_langdetect.sample([" x", " y"], 1)).strip() == ""
+
+
+def test_a_paragraph_opening_with_links_on_a_long_page_is_tagged() -> None:
+    page = [
+        *(f"{p} {q}" for p in EN_ARTICLE for q in EN_ARTICLE),
+        "https://a.b/1 https://a.b/2 Map",
+    ]
+    tags = tag_languages(page)
+    assert only(tags) == ("en", "eng")
+    assert tags.paragraphs[-1].tag == "und"  # 3 letters: too short to judge alone
