@@ -21,12 +21,17 @@ __all__ = [
     "HtmlPage",
     "LinksWanted",
     "PageAnalysis",
+    "Stage",
     "analyse_html",
     "analyse_pages",
     "extractor_info",
 ]
 
 LinksWanted = Literal["all", "related", "none"]
+#: The parts of an analysis that can fail, as keys of :attr:`PageAnalysis.errors`: decoding
+#: and parsing, the link pass, text extraction, language tagging, and the whole analysis (a
+#: worker that died or timed out). A stage's failure costs only what that stage gives.
+Stage = Literal["parse", "links", "text", "languages", "analysis"]
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +87,8 @@ def extractor_info(options: ExtractionOptions) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PageAnalysis:
-    """What a page yields: metadata, clean text, language tags, typed links."""
+    """What a page yields: metadata, clean text, language tags, typed links, and what went
+    wrong, per :data:`Stage` (``{"languages": "IndexError: ..."}``)."""
 
     charset: str
     links: tuple[Link, ...]
@@ -95,7 +101,7 @@ class PageAnalysis:
     description: str = ""
     text: str = ""
     languages: LanguageTags | None = None
-    error: str | None = None
+    errors: dict[Stage, str] = field(default_factory=dict)
     charset_declared: str | None = None  # when it did not fit the bytes and was overridden
 
     @property
@@ -119,9 +125,14 @@ class PageAnalysis:
             fields["languages"] = tags["languages"]
             fields["paragraph-languages"] = tags["paragraphs"]
         fields["links"] = [link.to_json() for link in self.links]
-        if self.error:
-            fields["extraction-error"] = self.error
+        if self.errors:
+            fields["analysis-errors"] = dict(self.errors)
         return fields
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as recorded in :attr:`PageAnalysis.errors`: ``"IndexError: message"``."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _declared_languages(tree: Any, content_language: str | None) -> dict[str, str | None]:
@@ -211,7 +222,8 @@ def analyse_pages(
     about 15% faster than the same pages one by one). The charset comes from the
     Content-Type header, a BOM or ``<meta>`` (as Scrapy does), or from detection when the
     declared one does not fit the bytes (:mod:`archive.charset`). Never raises on bad input:
-    failures land in ``error``.
+    failures land in ``errors``, and a stage that fails costs the page only what that stage
+    gives (links, text, or languages: ``und``).
     """
     import trafilatura
 
@@ -224,9 +236,14 @@ def analyse_pages(
     if options.links != "none":
         related = options.links == "related"
         for state in parsed:
-            state.links = tuple(
-                extract_links(state.tree, state.page.url, options.link_rules, only_related=related)
-            )
+            try:
+                state.links = tuple(
+                    extract_links(
+                        state.tree, state.page.url, options.link_rules, only_related=related
+                    )
+                )
+            except Exception as exc:  # a bug of ours: the text and languages are still due
+                state.fail("links", exc)
     if not options.with_text:
         return [state.finish() for state in states]
     kwargs = options.trafilatura_kwargs()
@@ -237,19 +254,30 @@ def analyse_pages(
                 state.tree, url=state.page.url, with_metadata=True, **kwargs
             )
         except Exception as exc:  # trafilatura has no error contract: keep the crawl going
-            logger.warning("Extraction failed for %s: %r", state.page.url, exc)
-            state.error = repr(exc)
+            state.fail("text", exc)
             continue
         if state.document is None:
-            state.error = "no main text found"
+            state.errors["text"] = "no main text found"
         tagged.append(state)
-    paragraphs = []
-    for state in tagged:
-        text = (state.document.text or "") if state.document is not None else ""
-        paragraphs.append([p for p in text.split("\n") if p.strip()])
-    for state, tags in zip(tagged, tag_languages_many(paragraphs), strict=True):
-        state.tags = tags
+    paragraphs = [state.paragraphs() for state in tagged]
+    try:
+        tags = tag_languages_many(paragraphs)
+    except Exception:  # which page? each alone tells, with the same tags for the others
+        tags = [_tag_alone(state, page) for state, page in zip(tagged, paragraphs, strict=True)]
+    for state, page_tags in zip(tagged, tags, strict=True):
+        state.tags = page_tags
     return [state.finish() for state in states]
+
+
+def _tag_alone(state: _Analysis, paragraphs: list[str]) -> LanguageTags:
+    """The page's tags, ``und`` (with the error recorded) when tagging raises."""
+    from archive.languages import UNDETERMINED, tag_languages_many
+
+    try:
+        return tag_languages_many([paragraphs])[0]
+    except Exception as exc:  # a bug of ours: the page keeps its text, title and links
+        state.fail("languages", exc)
+        return UNDETERMINED
 
 
 class _Analysis:
@@ -263,7 +291,7 @@ class _Analysis:
         self.links: tuple[Link, ...] = ()
         self.document: Any = None
         self.tags: LanguageTags | None = None
-        self.error: str | None = None
+        self.errors: dict[Stage, str] = {}
         self.declared = _declared_languages(None, page.content_language)
 
     def parse(self) -> bool:
@@ -280,21 +308,36 @@ class _Analysis:
         try:
             self.tree = _parse(text) if text.strip() else None
         except Exception as exc:  # lxml raises several types on garbage
-            self.error = repr(exc)
+            self.errors["parse"] = describe(exc)
             return False
         if self.tree is None:
-            self.error = "empty document"
+            self.errors["parse"] = "empty document"
             return False
         # before trafilatura, which may prune the tree it is given
         self.declared = _declared_languages(self.tree, page.content_language)
         return True
+
+    def fail(self, stage: Stage, exc: Exception) -> None:
+        """Record that ``stage`` raised ``exc`` on this page."""
+        logger.warning("Page analysis (%s) failed for %s: %r", stage, self.page.url, exc)
+        self.errors[stage] = describe(exc)
+
+    def paragraphs(self) -> list[str]:
+        """The extracted text's non-blank lines, as language tagging takes them."""
+        text = (self.document.text or "") if self.document is not None else ""
+        return [p for p in text.split("\n") if p.strip()]
 
     def finish(self) -> PageAnalysis:
         declared = self.declared
         document = self.document
         if document is None:
             return PageAnalysis(
-                self.charset, self.links, declared, languages=self.tags, error=self.error
+                self.charset,
+                self.links,
+                declared,
+                languages=self.tags,
+                errors=self.errors,
+                charset_declared=self.charset_declared,
             )
         text = document.text or ""
         return PageAnalysis(
@@ -309,5 +352,6 @@ class _Analysis:
             description=document.description or "",
             text=text,
             languages=self.tags,
+            errors=self.errors,
             charset_declared=self.charset_declared,
         )

@@ -2,10 +2,10 @@
 
 On the text trafilatura extracts from the demo collection's Latin-script pages (the pages that
 reach langdetect), per call: stock langdetect (its ``Detector``, seeded factory) and
-``archive._langdetect.detect`` (the same profiles, n-grams and trials on numpy arrays, the
-page-level sample in seven parts). Measured twice: in a tight loop (caches warm), and each
-call right after a trafilatura extraction of another page (caches cold), as in a crawl's or
-an export's worker, where the detection always follows trafilatura.
+``archive.languages._langdetect.detect`` (the same profiles, n-grams and trials on numpy
+arrays, the page-level sample in seven parts). Measured twice: in a tight loop (caches warm),
+and each call right after a trafilatura extraction of another page (caches cold), as in a
+crawl's or an export's worker, where the detection always follows trafilatura.
 
 Usage: ``python bench/languages.py [--workdir /tmp/warcloom-bench] [--rounds 3]``
 """
@@ -32,9 +32,9 @@ def main() -> int:
     import trafilatura
     from langdetect.lang_detect_exception import LangDetectException
 
-    from archive import _langdetect
-    from archive._scripts import scan
-    from archive.languages import _SAMPLE_CHARS, _SAMPLE_PARTS
+    from archive.languages import _langdetect
+    from archive.languages._scripts import scan
+    from archive.languages._tagging import _SAMPLE_CHARS, _SAMPLE_PARTS
 
     coll = build_collection(Path(args.workdir), None)  # the first file is all it reads
     first = sorted((coll / "archive").glob("*.warc.gz"))[0]

@@ -58,8 +58,8 @@ class WarcMetadataPipeline:
             return
         analysis = item.analysis
         self.stats.inc_value("warcloom/pages")
-        if analysis.error:
+        if analysis.errors:
             self.stats.inc_value("warcloom/extraction_errors")
-            logger.warning("Extraction problem on %s: %s", item.url, analysis.error)
+            logger.warning("Analysis problem on %s: %s", item.url, analysis.errors)
         if analysis.languages is not None and analysis.text:
             self.stats.inc_value(f"warcloom/pages/lang/{analysis.languages.primary()}")

@@ -88,7 +88,7 @@ class ExtractionPool:
         except Exception as exc:  # the worker raised: keep the crawl going
             message = f"extraction failed: {exc!r}"
         logger.debug("%s: %s", url, message)  # the item pipeline logs it once, with the URL
-        return PageAnalysis("", (), {}, error=message)
+        return PageAnalysis("", (), {}, errors={"analysis": message})
 
     def analyse(
         self,

@@ -189,6 +189,34 @@ def test_middleware_detection_and_addon() -> None:
     assert middleware_enabled(settings)
 
 
+def test_frontier_modules_import_each_other_one_way_at_top_level() -> None:
+    """No import cycle between the frontier's modules, and none hidden inside a function."""
+    import ast
+
+    graph: dict[str, set[str]] = {}
+    for path in (REPO / "crawler" / "frontier").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+
+        def siblings(nodes: Any) -> set[str]:
+            return {
+                node.module.rsplit(".", 1)[-1]
+                for node in nodes
+                if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith("crawler.frontier.")
+            }
+
+        graph[path.stem] = siblings(ast.walk(tree))
+        assert graph[path.stem] == siblings(tree.body), path.name  # all at top level
+
+    def reaches(start: str, goal: str, seen: frozenset[str]) -> bool:
+        return any(
+            nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt}))
+            for nxt in graph.get(start, ())
+        )
+
+    assert [name for name in graph if reaches(name, name, frozenset())] == []
+
+
 # -- end to end: a real crawl, killed, then resumed --------------------------------------
 
 

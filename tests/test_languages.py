@@ -15,14 +15,17 @@ import pytest
 from langdetect import detector_factory
 from langdetect.detector_factory import PROFILES_DIRECTORY, DetectorFactory
 
-from archive import _langdetect, languages
 from archive.languages import (
     LANGDETECT_TAGS,
     SCRIPT_TAGS,
     LanguageShare,
     LanguageTags,
     ParagraphLanguage,
+    _langdetect,
+    _scripts,
+    _tagging,
     tag_languages,
+    tag_languages_many,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,7 +245,7 @@ def test_homogeneous_page_makes_one_bounded_langdetect_call(
     assert only(tag_languages(page)) == ("en", "eng")
     assert len(calls) == 1
     # a sample: a proportional prefix of each paragraph (+1 character, cut at a word), joined
-    assert sum(map(len, calls[0])) <= languages._SAMPLE_CHARS + 2 * len(page)
+    assert sum(map(len, calls[0])) <= _tagging._SAMPLE_CHARS + 2 * len(page)
 
 
 # --- Mixed pages -------------------------------------------------------------------------------
@@ -380,7 +383,7 @@ def test_import_has_no_side_effects() -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "import archive.languages as m\n"
-        "from archive import _langdetect, _scripts\n"
+        "from archive.languages import _langdetect, _scripts\n"
         "from langdetect import detector_factory as df\n"
         "assert _langdetect._profile.cache_info().currsize == 0\n"
         "assert _scripts.hanzi_sets.cache_info().currsize == 0\n"
@@ -589,6 +592,32 @@ def test_pages_tagged_together_are_tagged_as_each_alone() -> None:
         ["12345"],
         [FR_PARAGRAPH],
     ]
-    assert languages.tag_languages_many(pages) == [tag_languages(page) for page in pages]
-    mixed = languages.tag_languages_many(pages)[1]
+    assert tag_languages_many(pages) == [tag_languages(page) for page in pages]
+    mixed = tag_languages_many(pages)[1]
     assert {s.tag for s in mixed.languages} >= {"en", "fr", "de"}
+
+
+# --- A sample cut that is only whitespace (issue 11, item 8) -------------------------------------
+
+
+@pytest.mark.parametrize("head", ["  ", " \t ", "https://example.com/a https://example.com/b "])
+def test_a_sample_cut_of_only_whitespace_is_no_error(head: str) -> None:
+    """Past the budget a short text keeps a prefix of a character or two: when that prefix
+    is whitespace there is no word to end on (it raised IndexError)."""
+    long = "word " * 2000
+    text = _scripts.scan(1, head + "See the map").text  # URLs removed, as scan does
+    keep = 1000 * len(text) // (len(text) + len(long)) + 1  # the prefix sample keeps
+    assert " " in text[:keep] and not text[:keep].strip()  # the failing shape
+    (kept,) = _langdetect.sample([text, long], 1000)
+    assert kept.startswith("\nword word ") and len(kept) <= 1000 + 2
+    assert "".join(_langdetect.sample([" x", " y"], 1)).strip() == ""
+
+
+def test_a_paragraph_opening_with_links_on_a_long_page_is_tagged() -> None:
+    page = [
+        *(f"{p} {q}" for p in EN_ARTICLE for q in EN_ARTICLE),
+        "https://a.b/1 https://a.b/2 Map",
+    ]
+    tags = tag_languages(page)
+    assert only(tags) == ("en", "eng")
+    assert tags.paragraphs[-1].tag == "und"  # 3 letters: too short to judge alone

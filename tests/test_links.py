@@ -7,8 +7,7 @@ import pytest
 from lxml import etree
 from w3lib.url import safe_url_string
 
-from archive import _urls
-from archive.links import Link, LinkRules, extract_links, follow_urls
+from archive.links import Link, LinkRules, _urls, extract_links, follow_urls
 
 BASE = "http://example.org/news/2024/story.html"
 

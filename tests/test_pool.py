@@ -26,7 +26,7 @@ def pool():
 
 def test_pages_are_analysed_in_workers(pool: ExtractionPool) -> None:
     analysis = pool.submit(PAGE, "http://example.org/a").result(timeout=60)
-    assert analysis.error is None
+    assert analysis.errors == {}
     assert "Cotton prices rose for a third week" in analysis.text
     assert analysis.languages is not None and analysis.languages.primary() == "en"
 
@@ -35,22 +35,22 @@ def test_a_hung_page_times_out_and_the_pool_goes_on(pool: ExtractionPool) -> Non
     started = time.monotonic()
     hung = pool.submit(PAGE, "http://example.org/hang")
     fine = [pool.submit(PAGE, f"http://example.org/{i}") for i in range(4)]
-    assert "timed out after 2.0 s" in hung.result(timeout=60).error
+    assert "timed out after 2.0 s" in hung.result(timeout=60).errors["analysis"]
     assert time.monotonic() - started < 30
-    assert all(f.result(timeout=60).error is None for f in fine)
+    assert all(f.result(timeout=60).errors == {} for f in fine)
     after = pool.submit(PAGE, "http://example.org/after").result(timeout=60)
-    assert after.error is None  # the killed worker was replaced
+    assert after.errors == {}  # the killed worker was replaced
 
 
 def test_a_dying_worker_is_replaced(pool: ExtractionPool) -> None:
     died = pool.submit(PAGE, "http://example.org/die").result(timeout=60)
-    assert "worker died (exit code 3" in died.error
-    assert pool.submit(PAGE, "http://example.org/b").result(timeout=60).error is None
+    assert "worker died (exit code 3" in died.errors["analysis"]
+    assert pool.submit(PAGE, "http://example.org/b").result(timeout=60).errors == {}
 
 
 def test_an_extractor_exception_becomes_the_error(pool: ExtractionPool) -> None:
     failed = pool.submit(PAGE, "http://example.org/raise").result(timeout=60)
-    assert "extractor bug" in failed.error
+    assert "extractor bug" in failed.errors["analysis"]
 
 
 def test_start_fails_once_and_clearly_when_analysis_cannot_work() -> None:
@@ -63,6 +63,6 @@ def test_start_checks_that_a_worker_can_analyse() -> None:
     pool = ExtractionPool(1, timeout=30.0, func=slow_or_dying)
     try:
         pool.start()  # a working installation: no error
-        assert pool.submit(PAGE, "http://example.org/c").result(timeout=60).error is None
+        assert pool.submit(PAGE, "http://example.org/c").result(timeout=60).errors == {}
     finally:
         pool.close()

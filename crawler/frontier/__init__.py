@@ -72,15 +72,8 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from crawler.frontier._scheduler import (
-    DONE,
-    ID_KEY,
-    INFLIGHT,
-    PARENT_KEY,
-    QUEUED,
-    SqliteScheduler,
-)
-from crawler.frontier._tracking import FrontierSpiderMiddleware
+from crawler.frontier._scheduler import DONE, INFLIGHT, QUEUED, SqliteScheduler
+from crawler.frontier._tracking import ID_KEY, PARENT_KEY, FrontierSpiderMiddleware
 
 __all__ = [
     "DONE",

@@ -14,6 +14,8 @@ from scrapy.http import Request, Response
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import RequestFingerprinter, request_from_dict
 
+from crawler.frontier._tracking import ID_KEY, PARENT_KEY, middleware_enabled
+
 if TYPE_CHECKING:
     from typing import Self
 
@@ -21,14 +23,9 @@ if TYPE_CHECKING:
     from scrapy.spiders import Spider
     from scrapy.statscollectors import StatsCollector
 
-__all__ = ["DONE", "ID_KEY", "INFLIGHT", "PARENT_KEY", "QUEUED", "SqliteScheduler"]
+__all__ = ["DONE", "INFLIGHT", "QUEUED", "SqliteScheduler"]
 
 logger = logging.getLogger(__name__)
-
-#: ``request.meta`` key holding the frontier row id of a request handed to the engine.
-ID_KEY = "warcloom_frontier_id"
-#: ``request.meta`` key holding the row id of the request whose callback yielded it.
-PARENT_KEY = "warcloom_frontier_parent"
 
 QUEUED, INFLIGHT, DONE = "queued", "inflight", "done"
 
@@ -107,8 +104,6 @@ class SqliteScheduler(BaseScheduler):
             dupefilter_debug=settings.getbool("DUPEFILTER_DEBUG"),
             crawler=crawler,
         )
-        from crawler.frontier._tracking import middleware_enabled
-
         scheduler.done_on_response = not middleware_enabled(settings)
         crawler.signals.connect(scheduler._on_response, signal=signals.response_received)
         return scheduler

@@ -1,15 +1,17 @@
-"""The spider middleware that tells the scheduler when a page's links are all stored."""
+"""The spider middleware that tells the scheduler when a page's links are all stored.
+
+It owns the contract with the scheduler: the two ``request.meta`` keys and the two calls of
+:class:`ChildTracker`, which :class:`~crawler.frontier.SqliteScheduler` implements.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scrapy.http import Request, Response
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
-
-from crawler.frontier._scheduler import ID_KEY, PARENT_KEY, SqliteScheduler
 
 if TYPE_CHECKING:
     from typing import Self
@@ -17,11 +19,28 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
-__all__ = ["FrontierSpiderMiddleware", "middleware_enabled"]
+__all__ = ["ID_KEY", "PARENT_KEY", "ChildTracker", "FrontierSpiderMiddleware", "middleware_enabled"]
+
+#: ``request.meta`` key holding the frontier row id of a request handed to the engine.
+ID_KEY = "warcloom_frontier_id"
+#: ``request.meta`` key holding the row id of the request whose callback yielded it.
+PARENT_KEY = "warcloom_frontier_parent"
+
+
+@runtime_checkable
+class ChildTracker(Protocol):
+    """A scheduler that wants to know when a callback's requests have all been enqueued."""
+
+    def child_yielded(self, parent_id: int) -> None:
+        """Count a request yielded by the callback of ``parent_id``."""
+
+    def output_finished(self, parent_id: int) -> None:
+        """The callback of ``parent_id`` yielded its last output."""
 
 
 class FrontierSpiderMiddleware:
-    """Tells :class:`SqliteScheduler` when every request a callback yielded was enqueued.
+    """Tells a :class:`ChildTracker` scheduler (:class:`~crawler.frontier.SqliteScheduler`)
+    when every request a callback yielded was enqueued.
 
     Put it closest to the engine (a low order, e.g. 10) so that it sees the requests other
     spider middlewares let through.
@@ -34,15 +53,15 @@ class FrontierSpiderMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
-    def _scheduler(self, response: Response) -> tuple[SqliteScheduler, int] | None:
+    def _scheduler(self, response: Response) -> tuple[ChildTracker, int] | None:
         engine = self.crawler.engine
         scheduler = engine.scheduler if engine is not None else None
         parent = response.meta.get(ID_KEY) if response.request is not None else None
-        if isinstance(scheduler, SqliteScheduler) and parent is not None:
+        if isinstance(scheduler, ChildTracker) and parent is not None:
             return scheduler, parent
         return None
 
-    def _tag(self, found: tuple[SqliteScheduler, int] | None, output: Any) -> Any:
+    def _tag(self, found: tuple[ChildTracker, int] | None, output: Any) -> Any:
         if found is not None and isinstance(output, Request):
             scheduler, parent = found
             output.meta[PARENT_KEY] = parent

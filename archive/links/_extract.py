@@ -7,9 +7,9 @@ computed by walking each link's ancestors with a per-element cache, so the cost 
 the links plus a few XPath queries per page. The tree is only read, never changed: the caller
 hands the same tree to trafilatura afterwards.
 
-:func:`follow_urls` turns the links into the URLs a crawler should follow for a mode. The
-pieces live in private modules: URLs in :mod:`archive._urls`, related-reading blocks in
-:mod:`archive._related`, the body and the other regions in :mod:`archive._regions`.
+:func:`follow_urls` turns the links into the URLs a crawler should follow for a mode. URLs are
+resolved by :mod:`._urls`, related-reading blocks found by :mod:`._related`, the body and the
+other regions by :mod:`._regions`.
 """
 
 from __future__ import annotations

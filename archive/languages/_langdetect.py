@@ -67,16 +67,18 @@ def detect_many(
 def sample(texts: list[str], budget: int, parts: int = 1) -> list[str]:
     """``texts`` cut to about ``budget`` characters in ``parts`` parts of consecutive texts.
 
-    Past the budget each text keeps a prefix in proportion to its length (whole words). The
-    parts are about equal in length, never split a text and never more than the texts.
+    Past the budget each text keeps a prefix in proportion to its length (whole words; none
+    when the prefix is only whitespace). The parts are about equal in length, never split a
+    text and never more than the texts.
     """
     total = sum(len(t) for t in texts)
     kept = []
     for text in texts:
         keep = budget * len(text) // total + 1 if total > budget else len(text)
         if keep < len(text):
-            cut = text[:keep]
-            text = cut.rsplit(None, 1)[0] if " " in cut else cut
+            text = text[:keep]
+            if " " in text:  # end on a whole word
+                text = text.rsplit(None, 1)[0] if text.strip() else ""
         kept.append(text)
     size = sum(len(t) for t in kept) / max(parts, 1)
     groups: list[list[str]] = [[]]

@@ -3,7 +3,7 @@
 :func:`body_roots` finds the article body: per-site selectors first, else the container with the
 most paragraph text, widened to its nearest ancestor marked as an article body. :class:`Regions`
 then labels any element by its nearest labelled ancestor, with a per-element cache so a page costs
-one walk up from each link. Also the element helpers shared with :mod:`archive._related`.
+one walk up from each link. Also the element helpers shared with :mod:`._related`.
 """
 
 from __future__ import annotations

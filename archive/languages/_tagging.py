@@ -1,10 +1,10 @@
-"""Page language tags: script first, langdetect only for what the script cannot tell.
+"""How a page is tagged: script first, langdetect only for what the script cannot tell.
 
-Each paragraph is classified by a cheap character-range scan (:mod:`archive._scripts`). Hangul
-means Korean, kana means Japanese, Han means Chinese, zh-Hans or zh-Hant by the characters that
-exist in only one of the two forms. Scripts used by a single language (Greek, Hebrew, Thai, ...)
-are tagged directly. Latin and other shared scripts go to langdetect (:mod:`archive._langdetect`,
-seeded on its own, never globally): once per script on a proportional sample of the page, and per
+Each paragraph is classified by a cheap character-range scan (:mod:`._scripts`). Hangul means
+Korean, kana means Japanese, Han means Chinese, zh-Hans or zh-Hant by the characters that exist
+in only one of the two forms. Scripts used by a single language (Greek, Hebrew, Thai, ...) are
+tagged directly. Latin and other shared scripts go to langdetect (:mod:`._langdetect`, seeded
+on its own, never globally): once per script on a proportional sample of the page, and per
 paragraph only when that page-level answer is uncertain.
 """
 
@@ -215,7 +215,7 @@ def tag_languages_many(
     pages: Sequence[Sequence[str]], *, min_chars: int = 20
 ) -> list[LanguageTags]:
     """:func:`tag_languages` of each page; the pages' langdetect calls are made together
-    (:func:`archive._langdetect.detect_many`), which changes no page's tags."""
+    (:func:`._langdetect.detect_many`), which changes no page's tags."""
     taggings = [_tagging(paragraphs, max(min_chars, 1)) for paragraphs in pages]
     tags: dict[int, LanguageTags] = {}
     asks: dict[int, _Asks] = {}

@@ -1,0 +1,33 @@
+"""Page language tags: script first, langdetect only for what the script cannot tell.
+
+The public names live in :mod:`archive.languages._tagging` (the tags and how a page is
+tagged). It uses two private modules: :mod:`archive.languages._scripts`, the character-range
+scan that classifies a paragraph by script (and zh-Hans vs zh-Hant), and
+:mod:`archive.languages._langdetect`, langdetect's profiles and estimator on numpy arrays.
+"""
+
+from __future__ import annotations
+
+from ._tagging import (
+    LANGDETECT_TAGS,
+    SCRIPT_TAGS,
+    UND,
+    UNDETERMINED,
+    LanguageShare,
+    LanguageTags,
+    ParagraphLanguage,
+    tag_languages,
+    tag_languages_many,
+)
+
+__all__ = [
+    "LANGDETECT_TAGS",
+    "SCRIPT_TAGS",
+    "UND",
+    "UNDETERMINED",
+    "LanguageShare",
+    "LanguageTags",
+    "ParagraphLanguage",
+    "tag_languages",
+    "tag_languages_many",
+]

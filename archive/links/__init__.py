@@ -1,0 +1,29 @@
+"""Every link of a page, typed by the region it sits in, and the URLs a crawler follows.
+
+The public names live in :mod:`archive.links._extract` (:func:`extract_links`,
+:func:`follow_urls`, :class:`Link`, :class:`LinkRules`). The pieces it hides: URLs in
+:mod:`archive.links._urls`, related-reading blocks in :mod:`archive.links._related`, the
+article body and the other regions in :mod:`archive.links._regions`.
+"""
+
+from __future__ import annotations
+
+from ._extract import (
+    MAX_RELATED_LINKS,
+    FollowMode,
+    Link,
+    LinkRules,
+    Region,
+    extract_links,
+    follow_urls,
+)
+
+__all__ = [
+    "MAX_RELATED_LINKS",
+    "FollowMode",
+    "Link",
+    "LinkRules",
+    "Region",
+    "extract_links",
+    "follow_urls",
+]
