@@ -655,3 +655,64 @@ def test_encoded_query_strings_are_kept(tmp_path):
     resp = call(app, f"/20240501100000/{url}")
     assert resp.status == 200 and b"<title>Q</title>" in resp.body
     assert call(app, "/20240501100000/" + quote("http://example.com/search?q=zzz")).status == 404
+
+
+def test_id_replay_keeps_the_payload_but_no_header_that_acts_on_the_archive(tmp_path):
+    from warc_fixtures import WarcBuilder
+
+    from archive.records import HttpExchange, build_capture
+
+    coll = make_collection(tmp_path)
+    body = b"<html><script src='https://live.example/x.js'></script>hi</html>"
+    hostile = [
+        (b"Content-Type", b"text/html; charset=utf-8"),
+        (b"Set-Cookie", b"session=1; Path=/"),
+        (b"Content-Security-Policy", b"default-src *"),
+        (b"Refresh", b"0; url=https://live.example/"),
+        (b"Location", b"https://live.example/elsewhere"),
+        (b"Link", b"<https://live.example/a.js>; rel=preload"),
+        (b"Clear-Site-Data", b'"*"'),
+        (b"Access-Control-Allow-Origin", b"*"),
+        (b"X-Odd", b"a\x00b"),
+    ]
+    exchange = HttpExchange(
+        url="http://example.com/page",
+        method="GET",
+        request_target="/page",
+        request_headers=[(b"Host", b"example.com")],
+        request_body=b"",
+        protocol="HTTP/1.1",
+        status=302,
+        response_headers=hostile,
+        body=body,
+        date=datetime(2024, 5, 1, 10, tzinfo=UTC),
+        ip_address="127.0.0.1",
+    )
+    with WarcBuilder(coll / "archive" / "h.warc.gz") as b:
+        response, request = build_capture(exchange)
+        b.writer.write_record(request)
+        b.writer.write_record(response)
+    Collection.open(coll).rebuild_index()
+    app = make_app(coll, cache_dir=tmp_path / "cache")
+    resp = call(app, "/20240501100000id_/http://example.com/page")
+    assert resp.status == 302 and resp.body == body
+    names = {name.lower() for name, _ in resp.headers}
+    for raw in ("set-cookie", "refresh", "clear-site-data", "access-control-allow-origin"):
+        assert raw not in names
+        assert f"x-archive-orig-{raw}" in names
+    links = [v for k, v in resp.headers if k.lower() == "link"]  # the memento links only
+    assert links and all("live.example" not in v for v in links)
+    assert "x-archive-orig-link" in names
+    csp = [v for k, v in resp.headers if k.lower() == "content-security-policy"]
+    assert csp and all("default-src *" not in v for v in csp)
+    location = [v for k, v in resp.headers if k.lower() == "location"]
+    assert location == ["/20240501100000id_/https://live.example/elsewhere"]
+    assert all("\x00" not in v for _, v in resp.headers)
+    assert ("Content-Type", "text/html; charset=utf-8") in resp.headers
+
+
+@pytest.mark.parametrize("target", ["*", "word", "http:"])
+def test_odd_request_targets_are_400_not_500(tmp_path, target):
+    coll, _ = _one_capture_collection(tmp_path)
+    app = make_app(coll, cache_dir=tmp_path / "cache")
+    assert call(app, target).status == 400

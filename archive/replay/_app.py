@@ -177,7 +177,7 @@ class ReplayApp:
         capture = self.coll.load(entry)
         memento = memento_headers(base_url(environ, prefix), url, entry.timestamp)
         if mod == "id_":
-            return raw_response(capture, memento)
+            return raw_response(prefix, capture, url, memento)
         return rewritten_response(prefix, capture, url, memento)
 
     def _timegate(self, environ: Environ, prefix: str, url: str) -> Response:

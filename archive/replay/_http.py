@@ -110,6 +110,8 @@ def request_target(environ: Environ, prefix: str) -> tuple[str, str]:
     raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if raw:
         if not raw.startswith("/"):  # absolute-form request target (a proxy request)
+            if "://" not in raw:  # "*" (OPTIONS), a bare word: not a target we serve
+                raise ReplayError(400, f"malformed request target {raw[:200]!r}")
             raw = "/" + raw.split("://", 1)[1].partition("/")[2]
         path, _, query = raw.partition("?")
         if prefix and path.startswith(prefix):
@@ -178,10 +180,10 @@ def charset_of(content_type: str) -> str | None:
 
 
 def latin1_safe(value: str) -> str:
-    """A header value WSGI servers accept: latin-1, no line breaks."""
+    """A header value WSGI servers accept: latin-1, no line breaks or NUL bytes."""
     try:
         value.encode("latin-1")
-        return value.replace("\r", " ").replace("\n", " ")
+        return value.replace("\r", " ").replace("\n", " ").replace("\x00", " ")
     except UnicodeEncodeError:
         return quote(value, safe="".join(map(chr, range(0x20, 0x7F))))
 

@@ -1,6 +1,10 @@
 """The archived page as the replay app serves it: the stored payload byte for byte (``id_``),
-or decoded, with HTML and CSS rewritten to stay in the archive and the original headers that
-would act on the archive's own origin kept under ``X-Archive-Orig-*``.
+or decoded, with HTML and CSS rewritten to stay in the archive. Original headers that would
+act on the archive's own origin are kept under ``X-Archive-Orig-*``: for ``id_`` every header
+but the payload's own (type, encoding, language, disposition, Last-Modified), so that no
+cookie, policy, refresh, preload or redirect of the archived site reaches the browser. Both
+always carry the archive's Content-Security-Policy, so archived scripts cannot load from the
+live web; a redirect points into the archive.
 """
 
 from __future__ import annotations
@@ -49,9 +53,36 @@ _RENAMED = frozenset(
 )
 
 
-def raw_response(capture: Capture, memento: list[tuple[str, str]]) -> Response:
-    """The stored payload as is, with the stored headers less hop-by-hop ones."""
-    headers = [(k, v) for k, v in capture.headers if k.lower() not in _HOP_BY_HOP]
+# the headers ``id_`` passes as they are: they describe the payload and act on nothing else
+_PAYLOAD_HEADERS = frozenset(
+    {
+        "content-type",
+        "content-encoding",
+        "content-language",
+        "content-disposition",
+        "last-modified",
+    }
+)
+
+
+def raw_response(
+    prefix: str, capture: Capture, url: str, memento: list[tuple[str, str]]
+) -> Response:
+    """The stored payload as is; of the stored headers only the payload's own, the others
+    renamed ``X-Archive-Orig-*``, a redirect pointed into the archive (``id_`` again)."""
+    urls = ArchiveUrls(prefix, capture.entry.timestamp, "id_")
+    headers: list[tuple[str, str]] = []
+    for name, value in capture.headers:
+        lower = name.lower()
+        if lower in _HOP_BY_HOP:
+            continue
+        if lower == "location" and (target := urls(value, url)).startswith(urls.prefix + "/"):
+            headers.append(("Location", target))
+        if lower in _PAYLOAD_HEADERS:
+            headers.append((name, value))
+        else:
+            headers.append((f"X-Archive-Orig-{name}", value))
+    headers.append(("Content-Security-Policy", CSP))
     headers.append(("Content-Length", str(size_of(capture.payload))))
     headers += memento
     return Response(capture.status, headers, iter_file(capture.payload), capture.reason)

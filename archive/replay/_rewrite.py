@@ -60,9 +60,9 @@ _ESCAPED_QUOTE = {'"': "&quot;", "'": "&#39;"}
 class ArchiveUrls:
     """Maps a URL found in a capture to its place in the archive."""
 
-    def __init__(self, prefix: str, timestamp: str) -> None:
+    def __init__(self, prefix: str, timestamp: str, modifier: str = "") -> None:
         self.prefix = prefix.rstrip("/")
-        self.timestamp = timestamp
+        self.timestamp = timestamp + modifier
 
     def __call__(self, value: str, base: str) -> str:
         stripped = value.strip()
