@@ -539,3 +539,43 @@ def test_skipped_blocks_keep_their_http_headers(tmp_path: Path) -> None:
             with pytest.raises(ValueError, match="not read"):
                 ref.read_content()
     assert seen == full and skipper.skipped == 4
+
+
+def _big_whole_file(tmp_path: Path) -> tuple[Path, int]:
+    """A file gzipped as a whole, far larger than warcio's read buffer: 60 captures of
+    ~20 KB, some of them Content-Encoding: gzip (a gzip stream inside the stream)."""
+    caps = [
+        Capture(
+            f"http://example.com/{i}",
+            html_page(f"Page {i}", "word " * 4000),
+            content_encoding="gzip" if i % 3 == 0 else None,
+        )
+        for i in range(60)
+    ]
+    plain = tmp_path / "plain.warc"
+    write_warc(plain, caps, gzip=False)
+    records = sum(1 for _ in iter_records(plain))
+    assert records > 120
+    return gzip_whole_file(plain, tmp_path / "whole.warc.gz"), records
+
+
+def test_a_large_file_gzipped_as_a_whole_is_read_to_its_end(tmp_path: Path) -> None:
+    whole, records = _big_whole_file(tmp_path)
+    errors: list[ReadError] = []
+    refs = [(r.rec_type, r.header("WARC-Target-URI")) for r in iter_records(whole, errors=errors)]
+    assert errors == [] and len(refs) == records
+    assert refs[-1] == ("response", "http://example.com/59")
+
+
+def test_damage_in_a_file_gzipped_as_a_whole_keeps_the_records_before_it(
+    tmp_path: Path,
+) -> None:
+    whole, records = _big_whole_file(tmp_path)
+    data = bytearray(whole.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
+    whole.write_bytes(bytes(data))
+    errors: list[ReadError] = []
+    read = sum(1 for _ in iter_records(whole, errors=errors))
+    assert records // 4 < read < records  # the records before the damage, not nothing
+    assert len(errors) == 1 and errors[0].offset == 0 and "corrupt" in errors[0].message

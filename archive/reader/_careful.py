@@ -12,6 +12,8 @@ from typing import IO, BinaryIO
 from ._buffer import CHUNK, buffer_record, make_iterator, new_spool, sniff_format
 from ._types import Damaged, RecordRef
 
+_STEP = 16 << 10  # compressed bytes fed to zlib at a time
+
 
 def decompress_member(
     fh: BinaryIO, offset: int, limit: int | None = None
@@ -32,12 +34,16 @@ def decompress_member(
         if not data:
             damage = Damaged(offset, "gzip member cut off (truncated file?)", salvage=True)
             break
-        try:
-            spool.write(dec.decompress(data))
+        try:  # in small steps: what comes before a corrupt spot is kept
+            for step in range(0, len(data), _STEP):
+                piece = data[step : step + _STEP]
+                spool.write(dec.decompress(piece))
+                consumed += len(piece) - len(dec.unused_data)
+                if dec.eof:
+                    break
         except zlib.error as exc:
             damage = Damaged(offset, f"corrupt gzip member: {exc}")
             break
-        consumed += len(data) - len(dec.unused_data)
     spool.seek(0)
     return spool, consumed, damage
 
@@ -65,8 +71,10 @@ def records_in_member(
         raise Damaged(offset, f"unreadable record: {exc}") from None
     ref.offset, ref.length = offset, member_len
 
-    spool.seek(0, os.SEEK_END)
-    if it.offset >= spool.tell():  # the usual case: one record, one member
+    here = spool.tell()  # warcio reads on from here: measure the spool, then come back
+    size = spool.seek(0, os.SEEK_END)
+    spool.seek(here)
+    if it.offset >= size:  # the usual case: one record, one member
         yield ref
         return
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ._buffer import GZIP_MAGIC
 from ._careful import decompress_member, records_in_member
@@ -69,7 +69,8 @@ def iter_gzip(
         fh.seek(pos)
         spool, member_len, cut = decompress_member(fh, pos)
         if cut is not None and not cut.salvage:
-            spool.close()
+            with spool:  # a file gzipped as a whole: the records before the damage
+                yield from _before_damage(spool, path, pos, member_len, parse_http, fmt_hint)
             damage = damage or cut
             nxt = resume(pos + 1)
             if nxt is None:
@@ -110,3 +111,27 @@ def iter_gzip(
     if damage is not None:
         # in a range, the records after ``stop`` are the next range's
         report_skip(reporter, damage, stop if stop < size else None)
+
+
+def _before_damage(
+    spool: IO[bytes],
+    path: str,
+    offset: int,
+    member_len: int,
+    parse_http: bool,
+    fmt_hint: str | None,
+) -> Iterator[RecordRef]:
+    """The records of a corrupt member that holds several (a file gzipped as a whole),
+    each one followed by another whole record: the last one before the damage, and the
+    only one of a member that holds one, may hold corrupt bytes and are left out."""
+    held: RecordRef | None = None
+    try:
+        for ref in records_in_member(spool, path, offset, member_len, parse_http, fmt_hint):
+            ref.addressable = False
+            if held is not None:
+                yield held
+            held = ref
+    except Damaged:
+        pass
+    if held is not None:
+        held.close()
