@@ -8,6 +8,7 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -716,3 +717,22 @@ def test_odd_request_targets_are_400_not_500(tmp_path, target):
     coll, _ = _one_capture_collection(tmp_path)
     app = make_app(coll, cache_dir=tmp_path / "cache")
     assert call(app, target).status == 400
+
+
+def test_an_unreadable_capture_is_a_502_naming_file_and_offset_not_the_server_path(tmp_path):
+    from warc_fixtures import corrupted_copy
+
+    coll = make_collection(tmp_path)
+    caps = [Capture(f"http://example.com/{i}", html_page(f"P{i}")) for i in range(3)]
+    good = write_warc(tmp_path / "good.warc.gz", caps) and tmp_path / "good.warc.gz"
+    name = "a.warc.gz"
+    shutil.copyfile(good, coll / "archive" / name)
+    Collection.open(coll).rebuild_index()
+    # the response of the second capture: the fourth record after warcinfo
+    damaged, offset = corrupted_copy(good, tmp_path / "bad.warc.gz", record_index=4)
+    shutil.copyfile(damaged, coll / "archive" / name)
+    app = make_app(coll, cache_dir=tmp_path / "cache")
+    resp = call(app, "/20240501100000id_/http://example.com/1")
+    assert resp.status == 502
+    assert f"{name} at offset {offset}" in resp.text
+    assert str(tmp_path) not in resp.text

@@ -33,7 +33,7 @@ from archive.index import (
     rebuild_index,
     update_index,
 )
-from archive.reader import ReadError, RecordRef, read_record_at
+from archive.reader import ReadError, RecordRef, UnreadableRecord, read_record_at
 from archive.records import parse_warc_fields
 
 from ._capture import Capture, CaptureError, load_capture
@@ -253,10 +253,13 @@ class Collection:
             offset, length = entry.offset, entry.length
         except (KeyError, ValueError) as exc:
             raise CaptureError(f"index line without a usable location: {exc}") from None
+        where = f"{entry.filename} at offset {offset}"
         try:
             return read_record_at(path, offset, length, parse_http=parse_http)
-        except (ValueError, OSError) as exc:
-            raise CaptureError(f"unreadable record: {exc}") from None
+        except UnreadableRecord as exc:
+            raise CaptureError(f"unreadable record in {where}: {exc.message}") from None
+        except OSError as exc:
+            raise CaptureError(f"cannot read {where}: {exc.strerror}") from None
 
     def load(self, entry: IndexEntry) -> Capture:
         """Status, headers and payload of a capture, a revisit resolved to its original

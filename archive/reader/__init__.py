@@ -49,6 +49,13 @@ from __future__ import annotations
 
 from ._read import iter_records, read_record_at
 from ._skip import BlockSkipper
-from ._types import ReadError, RecordRef
+from ._types import ReadError, RecordRef, UnreadableRecord
 
-__all__ = ["BlockSkipper", "ReadError", "RecordRef", "iter_records", "read_record_at"]
+__all__ = [
+    "BlockSkipper",
+    "ReadError",
+    "RecordRef",
+    "UnreadableRecord",
+    "iter_records",
+    "read_record_at",
+]

@@ -12,7 +12,7 @@ from typing import IO, BinaryIO
 from ._buffer import CHUNK, buffer_record, make_iterator, new_spool, sniff_format
 from ._types import Damaged, RecordRef
 
-_STEP = 16 << 10  # compressed bytes fed to zlib at a time
+_STEP = 2 << 10  # compressed bytes fed to zlib at a time
 
 
 def decompress_member(

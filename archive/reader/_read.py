@@ -13,7 +13,7 @@ from ._damage import Reporter
 from ._gzip import iter_gzip
 from ._plain import iter_plain
 from ._skip import BlockSkipper
-from ._types import Damaged, ReadError, RecordRef
+from ._types import Damaged, ReadError, RecordRef, UnreadableRecord
 
 
 def iter_records(
@@ -63,8 +63,8 @@ def read_record_at(
     """Read the one record at ``offset`` (as given by :func:`iter_records` or an index).
 
     ``length``, when given, bounds the read to ``length`` bytes of the file. Raises
-    ``ValueError`` if no complete record can be read there. Close the result (or use it in
-    a ``with`` block) to free its buffer.
+    :class:`UnreadableRecord` (a ``ValueError``) if no complete record can be read there.
+    Close the result (or use it in a ``with`` block) to free its buffer.
     """
     path = os.fspath(path)
     with open(path, "rb") as fh:
@@ -91,11 +91,11 @@ def read_record_at(
                     with copy_slice(fh, length) as src:
                         ref = _first_record(src, path, parse_http, base=offset)
         except StopIteration:
-            raise ValueError(f"{path}: no record at offset {offset}") from None
-        except Damaged as exc:
-            raise ValueError(f"{path}: offset {exc.offset}: {exc.message}") from None
+            raise UnreadableRecord(path, offset, "no record there") from None
+        except Damaged as exc:  # its offset may be counted from the member or the slice
+            raise UnreadableRecord(path, offset, exc.message) from None
         except Exception as exc:  # warcio raises several types on bad input
-            raise ValueError(f"{path}: offset {offset}: {exc}") from None
+            raise UnreadableRecord(path, offset, str(exc)) from None
     return ref
 
 

@@ -72,6 +72,17 @@ class RecordRef:
         return self.record.content_stream().read()
 
 
+class UnreadableRecord(ValueError):
+    """No complete record at an offset (:func:`read_record_at`): the file, the record's
+    offset and what is wrong, apart for callers that show only some of them."""
+
+    def __init__(self, path: str, offset: int, message: str) -> None:
+        super().__init__(f"{path}: offset {offset}: {message}")
+        self.path = path
+        self.offset = offset
+        self.message = message
+
+
 class Damaged(Exception):
     """A record or member that cannot be read; carries the offset of the damage."""
 
