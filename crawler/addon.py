@@ -12,16 +12,18 @@ from crawler.capture import WarcCaptureMiddleware
 from crawler.frontier import FrontierAddon
 from crawler.pipelines import WarcMetadataPipeline
 from crawler.progress import ProgressExtension
-from crawler.safety import PrivateAddressMiddleware
+from crawler.safety import PrivateAddressMiddleware, RefusedAnswerMiddleware
 from crawler.warcstore import WarcStoreExtension
 
 __all__ = ["WarcloomAddon"]
 
 # Fixed priorities. The guard runs before the offsite filter (50) and robots.txt (100);
 # capture sits on the wire side of HttpCache (900), before Redirect (600) and
-# HttpCompression (590) see the response.
+# HttpCompression (590) see the response. A lookup the guard's resolver refused is
+# turned into a refusal above capture and retry, so neither sees it.
 GUARD_PRIORITY = 40
 CAPTURE_PRIORITY = 950
+REFUSAL_PRIORITY = 990
 
 
 class WarcloomAddon:
@@ -32,6 +34,9 @@ class WarcloomAddon:
         FrontierAddon().update_settings(settings)
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", PrivateAddressMiddleware, GUARD_PRIORITY
+        )
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", RefusedAnswerMiddleware, REFUSAL_PRIORITY
         )
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, CAPTURE_PRIORITY
