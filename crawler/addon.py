@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from crawler import wire
@@ -12,6 +13,7 @@ from crawler.capture import WarcCaptureMiddleware
 from crawler.frontier import FrontierAddon
 from crawler.pipelines import WarcMetadataPipeline
 from crawler.progress import ProgressExtension
+from crawler.retry import RetryAfterMiddleware
 from crawler.safety import PrivateAddressMiddleware, RefusedAnswerMiddleware
 from crawler.warcstore import WarcStoreExtension
 
@@ -24,6 +26,7 @@ __all__ = ["WarcloomAddon"]
 GUARD_PRIORITY = 40
 CAPTURE_PRIORITY = 950
 REFUSAL_PRIORITY = 990
+RETRY_PRIORITY = 550  # Scrapy's RetryMiddleware, replaced by one that honours Retry-After
 
 
 class WarcloomAddon:
@@ -40,6 +43,10 @@ class WarcloomAddon:
         )
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, CAPTURE_PRIORITY
+        )
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RetryMiddleware, None)
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", RetryAfterMiddleware, RETRY_PRIORITY
         )
         settings.set_in_component_priority_dict("ITEM_PIPELINES", WarcMetadataPipeline, 300)
         settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)

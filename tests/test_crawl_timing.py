@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -18,10 +20,10 @@ PAGE = (
 ).encode()
 
 
-def crawl(url: str, out: Path, *extra: str) -> dict:
+def crawl(*urls: str, out: Path, extra: tuple[str, ...] = ()) -> dict:
     stats_path = out / "stats.json"
     output = warcloom(
-        "crawl", url, "--out", str(out), "--stats-json", str(stats_path), *FAST, *extra
+        "crawl", *urls, "--out", str(out), "--stats-json", str(stats_path), *FAST, *extra
     )
     stats = load_stats(stats_path)
     stats["_output"] = output
@@ -53,7 +55,7 @@ def test_a_body_cut_by_the_download_timeout_is_kept(tmp_path: Path) -> None:
 
     with ScriptedServer(stall) as server:
         try:
-            stats = crawl(server.url("/slow"), tmp_path, "-s", "DOWNLOAD_TIMEOUT=1")
+            stats = crawl(server.url("/slow"), out=tmp_path, extra=("-s", "DOWNLOAD_TIMEOUT=1"))
         finally:
             release.set()
     view = ArchiveView.load(tmp_path / "collections" / "default" / "archive")
@@ -65,3 +67,43 @@ def test_a_body_cut_by_the_download_timeout_is_kept(tmp_path: Path) -> None:
     assert stats["warcloom/captures/truncated"] == 1
     assert f"Archived a truncated body (time) for {server.url('/slow')}" in stats["_output"]
     warcio_check(view)
+
+
+def test_retry_after_is_honoured_per_host(tmp_path: Path) -> None:
+    tries: dict[str, int] = {}
+
+    def busy_once(handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path
+        if path not in ("/delta", "/date", "/long"):
+            send(handler, 404)
+            return
+        tries[path] = tries.get(path, 0) + 1
+        if tries[path] > 1:
+            send(handler, 200, PAGE)
+            return
+        now = int(time.time())
+        if path == "/delta":
+            headers = (("Retry-After", "2"),)
+        elif path == "/date":  # an HTTP-date, read against the server's Date
+            headers = (("Date", formatdate(now, usegmt=True)),)
+            headers += (("Retry-After", formatdate(now + 2, usegmt=True)),)
+        else:  # over WARCLOOM_RETRY_AFTER_MAX: retried at once, as without the header
+            headers = (("Retry-After", "86400"),)
+        send(handler, 503, b"busy", headers)
+
+    with ScriptedServer(busy_once) as server:
+        urls = [server.url(p) for p in ("/delta", "/date", "/long")]
+        stats = crawl(*urls, out=tmp_path, extra=("-s", "RETRY_TIMES=1"))
+        hits = list(server.hits)
+    output = stats["_output"]
+    for path in ("/delta", "/date"):
+        first, second = (hit.time for hit in hits if hit.path == path)
+        assert second - first >= 1.9, path  # a lower bound only
+    assert "over WARCLOOM_RETRY_AFTER_MAX" in output
+    assert [hit.path for hit in hits].count("/long") == 2
+    # every try archived
+    view = ArchiveView.load(tmp_path / "collections" / "default" / "archive")
+    responses = view.responses_by_url()
+    for url in urls:
+        assert [r.http_status for r in responses[url]] == [503, 200], url
+    assert stats["warcloom/retry_after/waited"] == 2
