@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from crawler import wire
@@ -12,16 +13,20 @@ from crawler.capture import WarcCaptureMiddleware
 from crawler.frontier import FrontierAddon
 from crawler.pipelines import WarcMetadataPipeline
 from crawler.progress import ProgressExtension
-from crawler.safety import PrivateAddressMiddleware
+from crawler.retry import RetryAfterMiddleware
+from crawler.safety import PrivateAddressMiddleware, RefusedAnswerMiddleware
 from crawler.warcstore import WarcStoreExtension
 
 __all__ = ["WarcloomAddon"]
 
 # Fixed priorities. The guard runs before the offsite filter (50) and robots.txt (100);
 # capture sits on the wire side of HttpCache (900), before Redirect (600) and
-# HttpCompression (590) see the response.
+# HttpCompression (590) see the response. A lookup the guard's resolver refused is
+# turned into a refusal above capture and retry, so neither sees it.
 GUARD_PRIORITY = 40
 CAPTURE_PRIORITY = 950
+REFUSAL_PRIORITY = 990
+RETRY_PRIORITY = 550  # Scrapy's RetryMiddleware, replaced by one that honours Retry-After
 
 
 class WarcloomAddon:
@@ -34,7 +39,14 @@ class WarcloomAddon:
             "DOWNLOADER_MIDDLEWARES", PrivateAddressMiddleware, GUARD_PRIORITY
         )
         settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", RefusedAnswerMiddleware, REFUSAL_PRIORITY
+        )
+        settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, CAPTURE_PRIORITY
+        )
+        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RetryMiddleware, None)
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", RetryAfterMiddleware, RETRY_PRIORITY
         )
         settings.set_in_component_priority_dict("ITEM_PIPELINES", WarcMetadataPipeline, 300)
         settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)

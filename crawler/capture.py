@@ -28,7 +28,7 @@ from archive.records import (
     record_id,
 )
 from crawler.warcstore import WarcStoreExtension
-from crawler.wire import pop_wire_head
+from crawler.wire import TIMEOUT_FLAG, pop_wire_head
 
 __all__ = ["WarcCaptureMiddleware"]
 
@@ -67,6 +67,13 @@ def _request_headers(request: Request) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def _truncation(response: Response) -> str | None:
+    """WARC-Truncated for a body cut short: by the download timeout or a disconnect."""
+    if "dataloss" not in response.flags:
+        return None
+    return "time" if TIMEOUT_FLAG in response.flags else "disconnect"
+
+
 def _capture_date(request: Request) -> datetime:
     latency = request.meta.get("download_latency") or 0.0
     return datetime.now(UTC) - timedelta(seconds=latency)
@@ -98,7 +105,7 @@ class WarcCaptureMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags or not response.url.startswith(("http:", "https:")):
             return response
-        truncated = "disconnect" if "dataloss" in response.flags else None
+        truncated = _truncation(response)
         wire = pop_wire_head(response.headers)
         if wire is not None:
             status_line: str | None = wire.status_line.decode("latin-1")

@@ -20,6 +20,8 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 COOKIES_ENABLED = True
 TELNETCONSOLE_ENABLED = False
+# DNS answers vetted where they are used: the SSRF guard's resolver (see crawler.safety)
+TWISTED_DNS_RESOLVER = "crawler.safety.PublicAddressResolver"
 
 # Capture, archive, SSRF guard, crash-safe frontier and progress, in one line.
 ADDONS = {"crawler.addon.WarcloomAddon": 0}

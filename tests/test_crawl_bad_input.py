@@ -67,20 +67,26 @@ def test_bad_pages_are_archived_counted_and_the_crawl_goes_on(tmp_path: Path) ->
     huge = errors[site.url(manifest.huge_path)]
     assert huge["download-maxsize"] == 1000000
     assert "fetch-error" in huge
-    # reset and stall: archived as errors (request record + error metadata)
-    for path in (manifest.reset_path, manifest.stall_path):
-        fields = errors[site.url(path)]
-        assert "fetch-error" in fields, path
-        request_ids = {r.id for r in view.of_type("request") if r.url == site.url(path)}
-        error_record = next(r for r in view.of_type("metadata") if r.url == site.url(path))
-        assert error_record.headers["WARC-Concurrent-To"] in request_ids
-    # a short body is kept, flagged truncated, with its real length
+    # reset: archived as an error (request record + error metadata)
+    reset = site.url(manifest.reset_path)
+    assert "fetch-error" in errors[reset]
+    request_ids = {r.id for r in view.of_type("request") if r.url == reset}
+    error_record = next(r for r in view.of_type("metadata") if r.url == reset)
+    assert error_record.headers["WARC-Concurrent-To"] in request_ids
+    # a short body, and a body stalled past DOWNLOAD_TIMEOUT, are kept, flagged
+    # truncated (disconnect / time), with their real length
     (short,) = responses[site.url(manifest.short_path)]
     assert short.headers["WARC-Truncated"] == "disconnect"
     assert ("X-Crawler-Content-Length", "5000") in short.http_headers
     assert ("Content-Length", str(len(short.payload))) in short.http_headers
-    assert stats["warcloom/captures/truncated"] == 1
-    assert stats["warcloom/fetch_errors"] >= 3
+    (stalled,) = responses[site.url(manifest.stall_path)]
+    assert stalled.headers["WARC-Truncated"] == "time"
+    assert stalled.payload
+    assert ("Content-Length", str(len(stalled.payload))) in stalled.http_headers
+    declared = dict(stalled.http_headers)["X-Crawler-Content-Length"]
+    assert len(stalled.payload) < int(declared)
+    assert stats["warcloom/captures/truncated"] == 2
+    assert stats["warcloom/fetch_errors"] >= 2
     # each failure is logged once with its URL
     for path in (manifest.reset_path, manifest.huge_path):
         assert stats["_output"].count(f"Fetch failed for {site.url(path)}") == 1
