@@ -4,6 +4,10 @@ Each record is one gzip member, compressed in memory and appended with a single
 ``write`` call, so a killed process leaves at most one partial member at the end
 of the file it was writing. Files are written as ``NAME.warc.gz.open`` and renamed
 when closed; :func:`recover_open_files` repairs and renames what a killed crawl left.
+
+A write that fails (disk full, I/O error) is cut back at once to the last whole record
+and raised as :class:`WarcWriteError`, naming the file; the writer then refuses further
+writes, and :meth:`WarcWriter.close` closes what it holds as a valid file.
 """
 
 from __future__ import annotations
@@ -16,18 +20,29 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from warcio.recordloader import ArcWarcRecord
 
 from archive.records import build_warcinfo_record, serialize
 
-__all__ = ["RecordLocation", "WarcWriter", "recover_open_files", "warc_filename"]
+__all__ = [
+    "RecordLocation",
+    "WarcWriteError",
+    "WarcWriter",
+    "recover_open_files",
+    "warc_filename",
+]
 
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 10**9
+
+
+class WarcWriteError(OSError):
+    """A WARC file could not be written: ``errno``, ``strerror`` and ``filename`` say which
+    file and why (``[Errno 28] No space left on device: '.../x.warc.gz.open'``)."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +94,10 @@ class WarcWriter:
         self.bytes_written = 0
         self.records_written = 0
         self.closed_files: list[Path] = []
+        self.failure: WarcWriteError | None = None
         self._file: Any = None
         self._name = ""
+        self._size = 0  # bytes of whole records in the current file
 
     @property
     def current_name(self) -> str | None:
@@ -88,20 +105,23 @@ class WarcWriter:
         return self._name if self._file else None
 
     def write(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
-        """Write a group of records to one file; returns where each landed."""
+        """Write a group of records to one file; returns where each landed.
+
+        Raises :class:`WarcWriteError` if the file cannot be written (then, and after)."""
+        if self.failure is not None:
+            raise self.failure
         members = [self._compress(record) for record in records]
         size = sum(len(m) for m in members)
-        if self._file is not None and self._file.tell() + size > self.max_size:
+        if self._file is not None and self._size + size > self.max_size:
             self._close_current()
         if self._file is None:
             self._open_next()
         locations = []
-        offset = self._file.tell()
+        offset = self._size
         for member in members:
             locations.append(RecordLocation(self._name, offset, len(member)))
             offset += len(member)
-        self._file.write(b"".join(members))
-        self._file.flush()
+        self._append(b"".join(members))
         self.bytes_written += size
         self.records_written += len(records)
         return locations
@@ -121,27 +141,63 @@ class WarcWriter:
         compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         return compressor.compress(serialize(record)) + compressor.flush()
 
+    @property
+    def _open_path(self) -> Path:
+        return self.directory / (self._name + OPEN_SUFFIX)
+
     def _open_next(self) -> None:
         self.serial += 1
         self._name = warc_filename(self.prefix, datetime.now(UTC), self.serial, self.host, self.pid)
-        path = self.directory / (self._name + OPEN_SUFFIX)
-        self._file = open(path, "xb")  # noqa: SIM115 - kept open across calls
+        path = self._open_path
+        try:  # unbuffered: a failed write leaves nothing behind to be flushed later
+            self._file = open(path, "xb", buffering=0)  # noqa: SIM115 - kept open across calls
+        except OSError as exc:
+            self._fail(exc)
+        self._size = 0
         info = {"format": "WARC File Format 1.1", **self.info}
         header = self._compress(build_warcinfo_record(self._name, info))
-        self._file.write(header)
-        self._file.flush()
+        self._append(header)
         self.bytes_written += len(header)
         self.records_written += 1
         logger.info("Opened WARC file %s", path)
 
+    def _append(self, data: bytes) -> None:
+        """Append whole records; on a failure cut the file back to them and raise."""
+        view = memoryview(data)
+        try:
+            while view:  # a raw write may be short (a disk filling up): go on
+                view = view[self._file.write(view) :]
+        except OSError as exc:
+            self._fail(exc)
+        self._size += len(data)
+
+    def _fail(self, exc: OSError) -> NoReturn:
+        """Keep the current file's whole records, close it, refuse any further write."""
+        path = self._open_path
+        self.failure = WarcWriteError(exc.errno, exc.strerror, str(path))
+        if self._file is not None:
+            try:
+                self._file.truncate(self._size)  # frees space: works on a full disk
+            except OSError as cut:
+                logger.error("Cannot cut %s back to its last whole record: %s", path, cut)
+            if self._size == 0:  # not even its warcinfo: nothing worth keeping
+                self._file.close()
+                self._file = None
+                path.unlink(missing_ok=True)
+        raise self.failure from exc
+
     def _close_current(self) -> None:
         if self._file is None:
             return
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        open_path = self._open_path
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:  # what was written may not be on disk: leave it to recovery
+            self._file.close()
+            self._file = None
+            raise WarcWriteError(exc.errno, exc.strerror, str(open_path)) from exc
         self._file.close()
         self._file = None
-        open_path = self.directory / (self._name + OPEN_SUFFIX)
         final = self.directory / self._name
         open_path.rename(final)
         self.closed_files.append(final)
