@@ -33,6 +33,8 @@ def format_summary(stats: Mapping[str, Any]) -> str:
         "truncated bodies": stats.get("warcloom/captures/truncated", 0),
         "refused (robots.txt)": stats.get("robotstxt/forbidden", 0),
         "refused (private address)": stats.get("warcloom/refused/private_address", 0),
+        "WARC write errors": stats.get("warcloom/write_errors", 0),
+        "not archived": stats.get("warcloom/not_archived", 0),
     }
     lines = [
         f"captures: {stats.get('warcloom/captures', 0)}  pages analysed: "
@@ -76,7 +78,10 @@ class ProgressExtension:
         pages = stats.get("warcloom/captures", 0)
         elapsed = max(time.monotonic() - self.started, 1e-6)
         queued = self._queued(stats)
-        errors = stats.get("warcloom/fetch_errors", 0) + stats.get("warcloom/extraction_errors", 0)
+        errors = sum(
+            stats.get(f"warcloom/{key}", 0)
+            for key in ("fetch_errors", "extraction_errors", "write_errors")
+        )
         line = (
             f"pages {pages}  {pages / elapsed:.1f}/s  queued {queued}  errors {errors}  "
             f"WARC {stats.get('warcloom/bytes', 0) / 1e6:.1f} MB"

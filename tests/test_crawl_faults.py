@@ -15,11 +15,22 @@ from warcio.recordloader import ArcWarcRecord
 import archive.writer
 from archive.records import build_request_record
 from archive.writer import WarcWriter
+from crawler.progress import format_summary
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 NOW = datetime.now(UTC)
 FOLLOW_ALL = ["--follow", "all", "-s", "WARCLOOM_WARC_MAX_SIZE=60000"]
+
+
+# -- 3. the summary never hides a write failure ----------------------------------------------
+
+
+def test_summary_counts_write_failures() -> None:
+    stats = {"warcloom/captures": 10, "warcloom/write_errors": 2, "warcloom/not_archived": 7}
+    failures = format_summary(stats).splitlines()[-1]
+    assert failures.startswith("failures: ")
+    assert "WARC write errors: 2" in failures and "not archived: 7" in failures
 
 
 # -- the parts: the writer and the frontier --------------------------------------------------
