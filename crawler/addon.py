@@ -15,6 +15,7 @@ from crawler.pipelines import WarcMetadataPipeline
 from crawler.progress import ProgressExtension
 from crawler.retry import RetryAfterMiddleware
 from crawler.safety import PrivateAddressMiddleware, RefusedAnswerMiddleware
+from crawler.stopping import StopExtension
 from crawler.warcstore import WarcStoreExtension
 
 __all__ = ["WarcloomAddon"]
@@ -30,8 +31,9 @@ RETRY_PRIORITY = 550  # Scrapy's RetryMiddleware, replaced by one that honours R
 
 
 class WarcloomAddon:
-    """Capture, archive, SSRF guard, crash-safe frontier, progress: all at fixed priorities;
-    replay from an archive instead of the network when ``WARCLOOM_FROM_ARCHIVE`` is set."""
+    """Capture, archive, SSRF guard, crash-safe frontier, progress, prompt stops (signals,
+    write errors): all at fixed priorities; replay from an archive instead of the network
+    when ``WARCLOOM_FROM_ARCHIVE`` is set."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         FrontierAddon().update_settings(settings)
@@ -49,6 +51,7 @@ class WarcloomAddon:
             "DOWNLOADER_MIDDLEWARES", RetryAfterMiddleware, RETRY_PRIORITY
         )
         settings.set_in_component_priority_dict("ITEM_PIPELINES", WarcMetadataPipeline, 300)
+        settings.set_in_component_priority_dict("EXTENSIONS", StopExtension, 90)
         settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)
         settings.set_in_component_priority_dict("EXTENSIONS", ProgressExtension, 500)
         contact = settings.get("WARCLOOM_CONTACT_URL")

@@ -7,6 +7,10 @@ At priority ~950 it runs after HttpCache and before Redirect and HttpCompression
 the way back: every redirect hop and error status passes through it, and the body
 is still content-encoded. Failed fetches are archived as a request record plus a
 metadata record naming the error.
+
+A response that cannot be archived (the WARC store failed: disk full) goes no further: it
+is counted in ``warcloom/not_archived`` and dropped (``IgnoreRequest``), so its request is
+neither done nor followed and the next run fetches it again.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from archive.records import (
     build_request_record,
     record_id,
 )
+from archive.writer import WarcWriteError
 from crawler.warcstore import WarcStoreExtension
 from crawler.wire import TIMEOUT_FLAG, pop_wire_head
 
@@ -129,7 +134,11 @@ class WarcCaptureMiddleware:
             status_line=status_line,
         )
         response_record, request_record = build_capture(exchange)
-        self.store.write([request_record, response_record])
+        try:
+            self.store.write([request_record, response_record])
+        except WarcWriteError as exc:
+            self._not_archived(response.url, exc)
+            raise IgnoreRequest(f"not archived: {exc}") from None
         request.meta[RESPONSE_ID] = record_id(response_record)
         request.meta[CAPTURE_DATE] = exchange.date
         if self.stats is not None:
@@ -157,8 +166,17 @@ class WarcCaptureMiddleware:
             "download-maxsize": request.meta.get("download_maxsize", self.maxsize),
         }
         error_record = build_error_record(request.url, record_id(request_record), date, fields)
-        self.store.write([request_record, error_record])
+        try:
+            self.store.write([request_record, error_record])
+        except WarcWriteError as exc:
+            self._not_archived(request.url, exc)
+            return
         if self.stats is not None:
             self.stats.inc_value("warcloom/fetch_errors")
             self.stats.inc_value(f"warcloom/fetch_errors/{type(exception).__name__}")
         logger.warning("Fetch failed for %s: %s (archived)", request.url, fields["fetch-error"])
+
+    def _not_archived(self, url: str, exc: WarcWriteError) -> None:
+        if self.stats is not None:
+            self.stats.inc_value("warcloom/not_archived")
+        logger.debug("Not archived (%s): %s", exc, url)

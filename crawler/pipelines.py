@@ -6,10 +6,11 @@ import logging
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DropItem, NotConfigured
 
 from archive.analysis import build_analysis_records
 from archive.extraction import extractor_info
+from archive.writer import WarcWriteError
 from crawler.config import WarcloomConfig
 from crawler.items import PageItem
 from crawler.warcstore import WarcStoreExtension
@@ -49,7 +50,12 @@ class WarcMetadataPipeline:
         records = build_analysis_records(
             item.url, item.response_id, item.capture_date, fields, analysis.title, analysis.text
         )
-        self.store.write(records)
+        try:
+            self.store.write(records)
+        except WarcWriteError as exc:  # the crawl is stopping (see WarcStoreExtension)
+            if self.stats is not None:
+                self.stats.inc_value("warcloom/not_archived/analyses")
+            raise DropItem(f"analysis not archived: {exc}", log_level="DEBUG") from None
         self._count(item)
         return item
 

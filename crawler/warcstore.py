@@ -1,8 +1,15 @@
 """The crawl's WARC store: one writer per crawl, shared by the capture middleware and
-the metadata pipeline, and the collection's CDXJ index brought up to date at close."""
+the metadata pipeline, and the collection's CDXJ index brought up to date at close.
+
+When a write fails (disk full, I/O error) the store stops the crawl
+(:func:`crawler.stopping.stop_crawl`, reason ``warc_write_error``) and refuses every later
+write with the same :class:`~archive.writer.WarcWriteError`; what was written stays valid
+(the file is cut back to its last whole record, closed and indexed at close).
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import platform
@@ -15,8 +22,9 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from warcio.recordloader import ArcWarcRecord
 
-from archive.writer import RecordLocation, WarcWriter, recover_open_files
+from archive.writer import RecordLocation, WarcWriteError, WarcWriter, recover_open_files
 from crawler.config import WarcloomConfig, crawler_config
+from crawler.stopping import stop_crawl
 
 __all__ = ["WarcStoreExtension"]
 
@@ -50,6 +58,9 @@ class WarcStoreExtension:
         self.lock.acquire("a crawl")  # before anything of the collection is touched
         self.coll.make_dirs()
         self.journal = self.coll.journal_path
+        self._failed = False
+        self._pending: list[Path] = []  # closed, not indexed, not journaled (journal failed)
+        self._closed = False
         recovered = recover_open_files(self.coll.archive_dir)
         if recovered:
             logger.warning("Recovered %d WARC file(s) left open by a killed crawl", len(recovered))
@@ -79,8 +90,21 @@ class WarcStoreExtension:
         return cls(crawler, crawler_config(crawler))
 
     def write(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
-        """Write a group of records to the current file and count them."""
-        locations = self.writer.write(records)
+        """Write a group of records to the current file and count them.
+
+        Raises :class:`~archive.writer.WarcWriteError` when they cannot be written (the
+        first time, the crawl is stopped)."""
+        if self._closed:  # records of a page abandoned by a stop (crawler.stopping)
+            raise WarcWriteError(errno.EBADF, "the WARC store is closed", self.coll.archive_dir)
+        try:
+            locations = self.writer.write(records)
+        except WarcWriteError as exc:
+            self._inc("warcloom/write_errors")
+            if self.writer.failure is exc and not self._failed:
+                self._failed = True
+                message = f"cannot write {_describe(exc)}"
+                stop_crawl(self.crawler, "warc_write_error", message, hold_progress=True)
+            raise
         if self.stats is not None:
             self.stats.inc_value("warcloom/records", len(records))
             self.stats.set_value("warcloom/bytes", self.writer.bytes_written)
@@ -88,36 +112,74 @@ class WarcStoreExtension:
 
     def _remember(self, path: Path) -> None:
         """Journal a closed file until it is indexed: a killed crawl's files get indexed later."""
-        with open(self.journal, "a", encoding="utf-8") as fh:
-            fh.write(path.name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(self.journal, "a", encoding="utf-8") as fh:
+                fh.write(path.name + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            logger.error("Cannot journal %s as not indexed yet: %s", path.name, exc)
+            self._pending.append(path)
 
     def _unindexed(self) -> list[Path]:
-        if not self.journal.exists():
-            return []
-        names = dict.fromkeys(self.journal.read_text(encoding="utf-8").split())
+        names = dict.fromkeys(p.name for p in self._pending)
+        if self.journal.exists():
+            names = dict.fromkeys([*self.journal.read_text(encoding="utf-8").split(), *names])
         paths = [self.coll.archive_dir / name for name in names]
         return [p for p in paths if p.exists()]
 
     def _file_closed(self, path: Path) -> None:
         self._remember(path)
+        self._inc("warcloom/files")
+
+    def _inc(self, key: str) -> None:
         if self.stats is not None:
-            self.stats.inc_value("warcloom/files")
+            self.stats.inc_value(key)
 
     def close(self) -> list[Path]:
         """Close the writer and index every closed file not indexed yet (this crawl's and
-        those a killed crawl left)."""
+        those a killed crawl left). Write errors are logged, not raised: a file left
+        ``.open`` is repaired by the next run, a file not indexed is indexed by it."""
+        if self._closed:
+            return []
+        self._closed = True
+        files: list[Path] = []
         try:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except OSError as exc:
+                logger.error("Cannot close %s: the next run will repair it", _describe(exc))
             files = self._unindexed()
             if files:
-                self.coll.update_index(files)
-                self.journal.unlink()
-                logger.info("Indexed %d WARC file(s) into %s", len(files), self.coll.index_path)
+                self._index(files)
         finally:
             self.lock.release()
         return files
 
+    def _index(self, files: list[Path]) -> None:
+        try:
+            self.coll.update_index(files)
+        except OSError as exc:
+            self._inc("warcloom/index_errors")
+            logger.error(
+                "Cannot update the index %s: %s; %d WARC file(s) not indexed (the next run "
+                "indexes them, or `warcloom index %s -o %s`)",
+                self.coll.index_path,
+                exc,
+                len(files),
+                self.coll.archive_dir,
+                self.coll.index_path,
+            )
+            return
+        self.journal.unlink(missing_ok=True)
+        self._pending.clear()
+        logger.info("Indexed %d WARC file(s) into %s", len(files), self.coll.index_path)
+
     def _spider_closed(self, spider: object, reason: str) -> None:
         self.close()
+
+
+def _describe(exc: OSError) -> str:
+    """``FILE: [Errno 28] No space left on device`` (the file first, then the OS error)."""
+    name = exc.filename or "the WARC file"
+    return f"{name}: [Errno {exc.errno}] {exc.strerror}" if exc.errno else f"{name}: {exc}"

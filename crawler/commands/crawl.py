@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +117,16 @@ def _crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(ArticlesSpider)
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v})
-    process.start()
+    process.start()  # Ctrl-C, SIGTERM, write errors: see crawler.stopping
     stats = crawler.stats.get_stats() if crawler.stats else {}
     if stats.get("finish_reason") == "finished":
         finished_marker.touch()
+    elif "warcloom/stop/message" in stats:  # stopped early: the next run resumes
+        message = stats["warcloom/stop/message"]
+        lost = stats.get("warcloom/not_archived", 0)
+        if lost:
+            message += f"; {lost} fetched response(s) not archived"
+        print(f"warcloom: {message}; the next run resumes the crawl", file=sys.stderr)
     return stats
 
 

@@ -33,10 +33,12 @@ Row states
 * or a downloader middleware replaced it by another request (redirect, retry): the
   replacement carries the id in ``request.meta`` and the old row is marked done in the same
   batch that inserts the replacement;
-* or the spider closed: Scrapy's engine waits for every in-flight request to finish before it
-  closes the scheduler, so rows still in flight then ended without a response (download
-  error after retries, ``IgnoreRequest`` from a downloader middleware such as offsite or
-  robots.txt: Scrapy sends no signal for these) and are marked done.
+* or the spider closed as ``finished``: Scrapy's engine waits for every in-flight request to
+  finish before it closes the scheduler, so rows still in flight then ended without a
+  response (download error after retries, ``IgnoreRequest`` from a downloader middleware such
+  as offsite or robots.txt: Scrapy sends no signal for these) and are marked done. A crawl
+  closed for another reason (Ctrl-C, a write error: see :mod:`crawler.stopping`) may have
+  dropped requests that were in flight: their rows stay in flight and are fetched again.
 
 Without the spider middleware the scheduler falls back to marking a request done on
 ``response_received``, before the callback runs; it logs a warning, because a commit landing
@@ -60,6 +62,9 @@ requests it produced. So after a SIGKILL:
   start requests are yielded again by the resumed spider.
 
 Nothing is lost for good; at most the last ``COMMIT_INTERVAL`` seconds of work are redone.
+A database that cannot be written (disk full) stops the crawl (reason
+``frontier_write_error``) and is not touched again: the next run starts from its last commit,
+as after a kill.
 SQLite runs in WAL mode with ``synchronous=NORMAL``: safe against a killed process, while a
 power failure or OS crash may roll back the last few commits too (same consequence: redone).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import sqlite3
@@ -15,6 +16,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import RequestFingerprinter, request_from_dict
 
 from crawler.frontier._tracking import ID_KEY, PARENT_KEY, middleware_enabled
+from crawler.stopping import stop_crawl
 
 if TYPE_CHECKING:
     from typing import Self
@@ -91,6 +93,8 @@ class SqliteScheduler(BaseScheduler):
         self._last_commit = time.monotonic()
         self._logged_dupe = False
         self._timer: Any = None
+        self._broken: sqlite3.Error | None = None
+        self._holding = False  # no request is marked done any more (see hold_progress)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -155,15 +159,27 @@ class SqliteScheduler(BaseScheduler):
             self._timer.stop()
         if self._conn is None:
             return
-        # The engine drained every in-flight request before closing us: the rows still in
-        # flight ended without a usable response.
-        if self._inflight:
-            self._inc("warcloom/frontier/done_at_close", len(self._inflight))
-        for request_id in list(self._inflight):
-            self._finish(request_id)
-        self.commit()
-        self._conn.close()
-        self._conn = None
+        if self._broken is not None:  # the last commit is what the next run starts from
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+            return
+        if reason == "finished":
+            # The engine drained every in-flight request before closing us: the rows still
+            # in flight ended without a usable response.
+            if self._inflight:
+                self._inc("warcloom/frontier/done_at_close", len(self._inflight))
+            for request_id in list(self._inflight):
+                self._finish(request_id)
+        elif self._inflight:
+            # An interrupted crawl (Ctrl-C, a write error) dropped or abandoned some of them:
+            # they stay in flight, and the next run fetches them again.
+            self._inc("warcloom/frontier/inflight_at_close", len(self._inflight))
+        with contextlib.suppress(sqlite3.Error):  # reported by _fail
+            self.commit()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def has_pending_requests(self) -> bool:
         return self._queued > 0
@@ -172,6 +188,24 @@ class SqliteScheduler(BaseScheduler):
         return self._queued
 
     def enqueue_request(self, request: Request) -> bool:
+        if self._broken is not None:  # stopping: the next run gets it from its parent again
+            return False
+        try:
+            return self._enqueue(request)
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return False
+
+    def next_request(self) -> Request | None:
+        if self._broken is not None:
+            return None
+        try:
+            return self._next()
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return None
+
+    def _enqueue(self, request: Request) -> bool:
         meta = request.meta
         parent = meta.pop(PARENT_KEY, None)
         if parent is not None:
@@ -205,7 +239,7 @@ class SqliteScheduler(BaseScheduler):
         self._tick()
         return True
 
-    def next_request(self) -> Request | None:
+    def _next(self) -> Request | None:
         while self._queued:
             self._flush()
             assert self._conn is not None
@@ -267,8 +301,16 @@ class SqliteScheduler(BaseScheduler):
         else:
             self._received.add(request_id)
 
+    def hold_progress(self) -> None:
+        """Mark no request done from now on: what is in flight stays in flight, and the next
+        run fetches it again. For a crawl stopping because its pages can no longer be
+        archived in full (a WARC write error): a page whose analysis was lost is not done."""
+        if not self._holding:
+            self._holding = True
+            logger.info("frontier: progress held, requests in flight are fetched again")
+
     def _finish(self, request_id: int) -> None:
-        if request_id not in self._inflight:
+        if request_id not in self._inflight or self._holding:
             return
         self._inflight.discard(request_id)
         self._received.discard(request_id)
@@ -287,14 +329,29 @@ class SqliteScheduler(BaseScheduler):
 
     def _write(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
         assert self._conn is not None, "scheduler is not open"
-        if not self._conn.in_transaction:
-            self._conn.execute("BEGIN")
-        return self._conn.execute(sql, args)
+        if self._broken is not None:
+            raise self._broken
+        try:
+            if not self._conn.in_transaction:
+                self._conn.execute("BEGIN")
+            return self._conn.execute(sql, args)
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            raise
 
     def _flush(self) -> None:
         """Apply buffered writes to the open transaction (they commit with it)."""
         if not (self._insert_buf or self._seen_buf or self._done_buf):
             return
+        if self._broken is not None:
+            raise self._broken
+        try:
+            self._apply_buffers()
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            raise
+
+    def _apply_buffers(self) -> None:
         conn = self._conn
         assert conn is not None, "scheduler is not open"
         if not conn.in_transaction:
@@ -314,22 +371,48 @@ class SqliteScheduler(BaseScheduler):
             self._done_buf = []
 
     def commit(self) -> None:
-        """Make every change so far durable."""
+        """Make every change so far durable (raises ``sqlite3.Error`` if it cannot: see
+        :meth:`_fail`)."""
         self._flush()
         if self._conn is not None and self._conn.in_transaction:
-            self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._fail(exc)
+                raise
             self._inc("warcloom/frontier/commits")
         self._ops = 0
         self._last_commit = time.monotonic()
 
+    def _fail(self, exc: sqlite3.Error) -> None:
+        """The database cannot be written (disk full, I/O error): stop the crawl, touch it no
+        more. What was committed stays; the next run redoes the rest, as after a kill."""
+        if self._broken is not None:
+            return
+        self._broken = exc
+        self._inc("warcloom/frontier/write_errors")
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.rollback()  # type: ignore[union-attr]
+        message = f"cannot write the frontier {self.path}: {exc}"
+        if self.crawler is not None:
+            stop_crawl(self.crawler, "frontier_write_error", message)
+        else:
+            logger.error(message)
+
     def _tick(self) -> None:
         self._ops += 1
         if self._ops >= self.commit_ops:
-            self.commit()
+            self._commit_quietly()
+
+    def _commit_quietly(self) -> None:
+        """Commit where a failure must not reach Scrapy: it is reported by :meth:`_fail`."""
+        if self._broken is None:
+            with contextlib.suppress(sqlite3.Error):
+                self.commit()
 
     def _commit_if_due(self) -> None:
         if self._conn is not None and time.monotonic() - self._last_commit >= self.commit_interval:
-            self.commit()
+            self._commit_quietly()
 
     # -- helpers -----------------------------------------------------------------------
 
