@@ -66,7 +66,9 @@ class WarcWriter:
 
     ``info`` is written as the warcinfo record at the head of every file. A group of
     records (a request/response pair, metadata + conversion) never straddles two files.
-    ``on_close`` is called with the path of every file once it is closed and renamed.
+    ``on_open`` is called with the final path of every file before it is created (an
+    ``OSError`` it raises fails the write), ``on_close`` with it once the file is closed and
+    renamed.
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class WarcWriter:
         max_size: int = DEFAULT_MAX_SIZE,
         info: Mapping[str, Any] | None = None,
         compress_level: int = 6,
+        on_open: Callable[[Path], None] | None = None,
         on_close: Callable[[Path], None] | None = None,
     ) -> None:
         if max_size <= 0:
@@ -87,6 +90,7 @@ class WarcWriter:
         self.max_size = max_size
         self.info = dict(info or {})
         self.compress_level = compress_level
+        self.on_open = on_open
         self.on_close = on_close
         self.host = socket.gethostname()
         self.pid = os.getpid()
@@ -150,6 +154,8 @@ class WarcWriter:
         self._name = warc_filename(self.prefix, datetime.now(UTC), self.serial, self.host, self.pid)
         path = self._open_path
         try:  # unbuffered: a failed write leaves nothing behind to be flushed later
+            if self.on_open is not None:
+                self.on_open(self.directory / self._name)
             self._file = open(path, "xb", buffering=0)  # noqa: SIM115 - kept open across calls
         except OSError as exc:
             self._fail(exc)
@@ -174,7 +180,7 @@ class WarcWriter:
     def _fail(self, exc: OSError) -> NoReturn:
         """Keep the current file's whole records, close it, refuse any further write."""
         path = self._open_path
-        self.failure = WarcWriteError(exc.errno, exc.strerror, str(path))
+        self.failure = WarcWriteError(exc.errno, exc.strerror, str(exc.filename or path))
         if self._file is not None:
             try:
                 self._file.truncate(self._size)  # frees space: works on a full disk

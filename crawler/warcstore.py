@@ -81,6 +81,7 @@ class WarcStoreExtension:
             prefix=config.prefix,
             max_size=config.warc_max_size,
             info=info,
+            on_open=self._journal,
             on_close=self._file_closed,
         )
         crawler.signals.connect(self._spider_closed, signal=signals.spider_closed)
@@ -110,13 +111,18 @@ class WarcStoreExtension:
             self.stats.set_value("warcloom/bytes", self.writer.bytes_written)
         return locations
 
+    def _journal(self, path: Path) -> None:
+        """Journal a file as not indexed yet, before it is created: whatever happens to the
+        crawl (killed, disk full), the next run indexes it. Raises ``OSError``."""
+        with open(self.journal, "a", encoding="utf-8") as fh:
+            fh.write(path.name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
     def _remember(self, path: Path) -> None:
-        """Journal a closed file until it is indexed: a killed crawl's files get indexed later."""
+        """Journal a file a killed crawl left (or keep it in memory if that fails)."""
         try:
-            with open(self.journal, "a", encoding="utf-8") as fh:
-                fh.write(path.name + "\n")
-                fh.flush()
-                os.fsync(fh.fileno())
+            self._journal(path)
         except OSError as exc:
             logger.error("Cannot journal %s as not indexed yet: %s", path.name, exc)
             self._pending.append(path)
@@ -129,7 +135,6 @@ class WarcStoreExtension:
         return [p for p in paths if p.exists()]
 
     def _file_closed(self, path: Path) -> None:
-        self._remember(path)
         self._inc("warcloom/files")
 
     def _inc(self, key: str) -> None:

@@ -142,6 +142,29 @@ def test_warc_disk_full_stops_the_crawl_and_the_next_run_resumes(
     assert reachable <= captured
 
 
+def test_whole_output_on_a_full_disk_is_indexed_by_the_next_run(
+    tmp_path: Path, small_fs: Callable[[Path, str], Path]
+) -> None:
+    out = small_fs(tmp_path / "out", "600k")  # WARC files, index and frontier all fill it
+    with SampleSite() as site:
+        seed = site.url(site.manifest.seed_path)
+        result = run_crawl(seed, out, *FAST, "--follow", "all")
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert "Traceback" not in output and "No space left on device" in output
+        assert not finished_marker(out).exists()
+        archive_dir = out / "collections" / "default" / "archive"
+        assert not [p.name for p in archive_dir.iterdir() if p.name.endswith(".open")]
+
+        grow(out, "64m")
+        again = run_crawl(seed, out, *FAST, "--follow", "all")
+        assert again.returncode == 0, again.stdout + again.stderr[-3000:]
+        reachable = {site.url(a.path) for a in site.manifest.articles if a.reachable}
+    view = assert_closed_and_indexed(out)  # the first run's files too, though it could not
+    captured = {r.url for r in view.of_type("response") if r.http_status == 200}
+    assert reachable <= captured
+
+
 def test_injected_write_error_stops_the_crawl_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
     stats_path = tmp_path / "stats.json"
@@ -240,8 +263,9 @@ class Crawl:
 
     def _read(self) -> None:
         assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line)
+        with self.process.stderr:
+            for line in self.process.stderr:
+                self.lines.append(line)
 
     def wait_for_line(self, text: str, timeout: float = 20) -> str:
         deadline = time.monotonic() + timeout
@@ -258,15 +282,19 @@ class Crawl:
     def __exit__(self, *exc: object) -> None:
         if self.process.poll() is None:
             self.process.kill()
-            self.process.communicate()
+            self.process.wait()
+        self._reader.join(5)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
 
     def wait(self, timeout: float) -> int:
+        """Wait for the end (stdout is only the summary: it fits in the pipe)."""
         try:
-            self.stdout, _ = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
             raise AssertionError(f"crawl still running {timeout}s after the signal") from None
+        assert self.process.stdout is not None
+        self.stdout = self.process.stdout.read()
         self._reader.join(5)
         return self.process.returncode
 
