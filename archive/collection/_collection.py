@@ -6,6 +6,7 @@
     <out>/collections/<name>/indexes/unindexed.txt   files closed but not indexed yet
     <out>/state/<name>.frontier.sqlite               the crawl frontier
     <out>/state/<name>.lock                          held by the run writing the collection
+    <out>/state/<name>.history.jsonl                 one line per run (see ``_history``)
 
 A collection that is not under a ``collections/`` directory keeps its state in ``state/``
 inside it. Files are only ever opened by the ``filename`` an index line names, and only if
@@ -37,6 +38,7 @@ from archive.reader import ReadError, RecordRef, UnreadableRecord, read_record_a
 from archive.records import parse_warc_fields
 
 from ._capture import Capture, CaptureError, load_capture
+from ._history import Run, append_run, read_runs
 from ._lock import CollectionLock
 from ._sideindex import SideIndex
 
@@ -160,6 +162,18 @@ class Collection:
     @property
     def lock_path(self) -> Path:
         return self.state_dir / f"{self.name}.lock"
+
+    @property
+    def history_path(self) -> Path:
+        return self.state_dir / f"{self.name}.history.jsonl"
+
+    def record_run(self, run: Run) -> None:
+        """Add a run to the collection's history."""
+        append_run(self.history_path, run)
+
+    def runs(self) -> list[Run]:
+        """The collection's runs, oldest first."""
+        return read_runs(self.history_path)
 
     def lock(self) -> CollectionLock:
         """The lock a run that writes to the collection holds (see :class:`CollectionLock`)."""
