@@ -32,12 +32,10 @@ from archive.extraction import ExtractionOptions
 
 from ._dedup import DEFAULT_THRESHOLD, Deduplicator, DedupMode
 from ._filters import Filters
-from ._links import LinkWriter
-from ._parquet import preload_pyarrow
 from ._plan import DEFAULT_RANGE_SIZE, resolve_inputs
 from ._stream import DocumentStream, Location
 from ._summary import ExportSummary
-from ._writers import FORMATS, open_writer
+from ._writers import FORMATS, LinkWriter, open_writer, preload_pyarrow
 
 __all__ = ["ExportOptions", "export"]
 
