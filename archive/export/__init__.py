@@ -13,8 +13,8 @@ from ._dedup import DEFAULT_THRESHOLD, Deduplicator, normalise, text_hash
 from ._documents import Document
 from ._export import ExportOptions, export
 from ._filters import FILTER_RULES, Filters, parse_time_bound
-from ._parallel import default_workers, run_tasks
 from ._plan import InputFile, plan_tasks, resolve_inputs
+from ._scan import default_workers, run_tasks
 from ._stream import DocumentStream
 from ._summary import ExportSummary
 from ._writers import FORMATS, LinkWriter, export_schema, link_schema, open_writer

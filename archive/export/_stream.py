@@ -18,11 +18,9 @@ from ._dedup import minhash_values, text_hash
 from ._documents import Document
 from ._fill import apply_conversion, apply_metadata
 from ._filters import Filters
-from ._parallel import run_tasks
-from ._plan import DEFAULT_RANGE_SIZE, InputFile, plan_tasks
-from ._shard import ShardReader
+from ._plan import DEFAULT_RANGE_SIZE, InputFile, ScanMode, plan_tasks
+from ._scan import Part, ShardReader, Verdict, run_tasks
 from ._summary import ExportSummary, Progress
-from ._tasks import Part, ScanMode, Verdict
 
 __all__ = ["DocumentStream", "Location"]
 
