@@ -52,7 +52,7 @@ from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from archive.reader import BlockSkipper, ReadError, RecordRef, iter_records
 
-from ._dedup import minhash_values, text_hash
+from ._dedup import fingerprint
 from ._documents import LOWEST_DATE, Document, Rank, parse_warc_datetime
 from ._fill import (
     APPLIED_FIELDS,
@@ -422,7 +422,8 @@ class _Scanner:
                     entry.doc.text_hash = b""
                 return
             part = Part("conversion", refers_to, rank, title=title, text=text)
-            self._fingerprint(part)
+            if text:
+                fingerprint(part, self.task.fingerprint)
         number = self.shard.add(part)
         self.result.parts.append((kind, refers_to, rank, number))
 
@@ -518,8 +519,8 @@ class _Scanner:
             if not (final or complete or self.seq - entry.seq >= FLUSH_AFTER):
                 return
             del self.pending[rid]
-            if doc.text and not doc.text_hash:
-                self._fingerprint(doc)
+            if doc.text:
+                fingerprint(doc, self.task.fingerprint)
             number = self.shard.add(doc)
             if self.task.filters is not None:
                 has_text = bool(doc.text.strip())
@@ -534,13 +535,6 @@ class _Scanner:
                         self.task.filters.rejects(doc) if has_text else None,
                     )
                 )
-
-    def _fingerprint(self, item: Document | Part) -> None:
-        if self.task.fingerprint == "none" or not item.text:
-            return
-        item.text_hash = text_hash(item.text)
-        if self.task.fingerprint == "near":
-            item.minhash = minhash_values(item.text)
 
 
 def _header(http: Any, name: str) -> str | None:

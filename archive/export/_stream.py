@@ -14,7 +14,7 @@ from typing import Any
 
 from archive.extraction import ExtractionOptions, LinksWanted
 
-from ._dedup import minhash_values, text_hash
+from ._dedup import fingerprint
 from ._documents import Document
 from ._fill import apply_conversion, apply_metadata
 from ._filters import Filters
@@ -131,7 +131,7 @@ class DocumentStream:
                                 self.summary.no_text += 1
                             if not (self.keep_empty and item.source == "extracted"):
                                 continue
-                        self._fingerprint(item)
+                        fingerprint(item, self.fingerprint)
                         self.summary.documents += 1
                         yield item
             finally:
@@ -175,7 +175,7 @@ class DocumentStream:
         self._join(doc)
         has_text = bool(doc.text.strip())
         if has_text:
-            self._fingerprint(doc)
+            fingerprint(doc, self.fingerprint)
         rule = self.filters.rejects(doc) if has_text else None
         referred = bool(doc.meta_rank or doc.conv_rank)
         return verdict._replace(has_text=has_text, referred=referred, rule=rule), doc
@@ -189,14 +189,8 @@ class DocumentStream:
             self._spilled.seek(number)
             return pickle.load(self._spilled)
         doc = self._reader(task_index).get(number)
-        self._fingerprint(doc)
+        fingerprint(doc, self.fingerprint)
         return doc
-
-    def _fingerprint(self, doc: Document) -> None:
-        if self.fingerprint != "none" and not doc.text_hash:
-            doc.text_hash = text_hash(doc.text)
-        if self.fingerprint == "near" and doc.minhash is None:
-            doc.minhash = minhash_values(doc.text)
 
     def _join(self, doc: Document) -> None:
         meta = self._best.get((doc.response_id, "metadata"))
