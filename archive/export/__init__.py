@@ -3,6 +3,20 @@
 ``export(inputs, out, ExportOptions(...))`` is the whole job; the pieces (filters,
 deduplication, writers, the parallel scan) are importable for other uses, such as
 :mod:`archive.reextract`.
+
+Where to look, in the order an export runs:
+
+* ``_export``: :func:`export` and its options, the whole job top-down;
+* ``_plan``: inputs -> archive files -> scan tasks;
+* ``_scan``: the worker side: the tasks run (inline, process pool, Dask), each task's
+  records read into documents, and the shards that carry them back;
+* ``_stream``: :class:`DocumentStream`, the documents back in task order, joined across
+  tasks and judged (shared with re-extraction);
+* ``_writers``: the output formats and the link graph.
+
+What these share: ``_documents`` (the :class:`Document`), ``_fill`` (a document filled from
+metadata and conversion records or from a fresh analysis), ``_filters``, ``_dedup``,
+``_summary`` (the progress bar and the :class:`ExportSummary`).
 """
 
 from __future__ import annotations

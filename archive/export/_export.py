@@ -16,8 +16,8 @@
 Memory holds one task's worth of documents per worker, and per document a few small keys
 here (URL, time, place); text only streams through.
 
-The inputs are planned in :mod:`._plan`, scanned in :mod:`._scan` (run by :mod:`._parallel`),
-judged and joined in :mod:`._stream`; the latest captures are chosen and written here.
+The inputs are planned in :mod:`._plan`, scanned in :mod:`._scan`, judged and joined in
+:mod:`._stream`; the latest captures are chosen and written here (:mod:`._writers`).
 """
 
 from __future__ import annotations
