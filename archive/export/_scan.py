@@ -62,6 +62,7 @@ from ._fill import (
     parse_metadata,
     split_conversion,
 )
+from ._filters import Filters
 from ._plan import ScanTask
 
 if TYPE_CHECKING:
@@ -125,6 +126,21 @@ class Verdict(NamedTuple):
     has_text: bool
     referred: bool  # metadata or conversion records were found for it
     rule: str | None  # the first filter rule it fails (ScanTask.filters), or None
+
+    @classmethod
+    def of(cls, number: int, doc: Document, filters: Filters) -> Verdict:
+        """Document ``number`` of a shard, judged: has it text, which rule of ``filters``
+        (if it has) it fails first."""
+        has_text = bool(doc.text.strip())
+        return cls(
+            number,
+            doc.response_id,
+            doc.url,
+            doc.timestamp.timestamp() if doc.timestamp else float("-inf"),
+            has_text,
+            bool(doc.meta_rank or doc.conv_rank),
+            filters.rejects(doc) if has_text else None,
+        )
 
 
 @dataclass
@@ -523,18 +539,7 @@ class _Scanner:
                 fingerprint(doc, self.task.fingerprint)
             number = self.shard.add(doc)
             if self.task.filters is not None:
-                has_text = bool(doc.text.strip())
-                self.result.verdicts.append(
-                    Verdict(
-                        number,
-                        doc.response_id,
-                        doc.url,
-                        doc.timestamp.timestamp() if doc.timestamp else float("-inf"),
-                        has_text,
-                        bool(doc.meta_rank or doc.conv_rank),
-                        self.task.filters.rejects(doc) if has_text else None,
-                    )
-                )
+                self.result.verdicts.append(Verdict.of(number, doc, self.task.filters))
 
 
 def _header(http: Any, name: str) -> str | None:

@@ -173,12 +173,10 @@ class DocumentStream:
     def _rejudge(self, verdict: Verdict, doc: Document) -> tuple[Verdict, Document]:
         assert self.filters is not None
         self._join(doc)
-        has_text = bool(doc.text.strip())
-        if has_text:
+        verdict = Verdict.of(verdict.number, doc, self.filters)
+        if verdict.has_text:
             fingerprint(doc, self.fingerprint)
-        rule = self.filters.rejects(doc) if has_text else None
-        referred = bool(doc.meta_rank or doc.conv_rank)
-        return verdict._replace(has_text=has_text, referred=referred, rule=rule), doc
+        return verdict, doc
 
     def load(self, location: Location) -> Document:
         """A document :meth:`judged` gave the location of (fingerprinted)."""
