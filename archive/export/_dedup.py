@@ -20,7 +20,14 @@ import unicodedata
 import zlib
 from typing import Any, Literal
 
-__all__ = ["DedupMode", "Deduplicator", "minhash_values", "normalise", "text_hash"]
+__all__ = [
+    "DedupMode",
+    "Deduplicator",
+    "fingerprint",
+    "minhash_values",
+    "normalise",
+    "text_hash",
+]
 
 DedupMode = Literal["none", "exact", "near"]
 
@@ -52,6 +59,15 @@ def minhash_values(text: str) -> Any:
     mh = MinHash(num_perm=NUM_PERM, hashfunc=_crc32, scheme=_SCHEME)
     mh.update_batch([s.encode("utf-8") for s in sorted(shingles)])
     return mh.hashvalues
+
+
+def fingerprint(item: Any, mode: str) -> None:
+    """Give a document (or a part) the fingerprints ``mode`` compares, where it has none:
+    the text hash, and with ``near`` the MinHash values too."""
+    if mode != "none" and not item.text_hash:
+        item.text_hash = text_hash(item.text)
+    if mode == "near" and item.minhash is None:
+        item.minhash = minhash_values(item.text)
 
 
 class Deduplicator:

@@ -14,15 +14,13 @@ from typing import Any
 
 from archive.extraction import ExtractionOptions, LinksWanted
 
-from ._dedup import minhash_values, text_hash
+from ._dedup import fingerprint
 from ._documents import Document
 from ._fill import apply_conversion, apply_metadata
 from ._filters import Filters
-from ._parallel import run_tasks
-from ._plan import DEFAULT_RANGE_SIZE, InputFile, plan_tasks
-from ._shard import ShardReader
+from ._plan import DEFAULT_RANGE_SIZE, InputFile, ScanMode, plan_tasks
+from ._scan import Part, ShardReader, Verdict, run_tasks
 from ._summary import ExportSummary, Progress
-from ._tasks import Part, ScanMode, Verdict
 
 __all__ = ["DocumentStream", "Location"]
 
@@ -133,7 +131,7 @@ class DocumentStream:
                                 self.summary.no_text += 1
                             if not (self.keep_empty and item.source == "extracted"):
                                 continue
-                        self._fingerprint(item)
+                        fingerprint(item, self.fingerprint)
                         self.summary.documents += 1
                         yield item
             finally:
@@ -175,12 +173,10 @@ class DocumentStream:
     def _rejudge(self, verdict: Verdict, doc: Document) -> tuple[Verdict, Document]:
         assert self.filters is not None
         self._join(doc)
-        has_text = bool(doc.text.strip())
-        if has_text:
-            self._fingerprint(doc)
-        rule = self.filters.rejects(doc) if has_text else None
-        referred = bool(doc.meta_rank or doc.conv_rank)
-        return verdict._replace(has_text=has_text, referred=referred, rule=rule), doc
+        verdict = Verdict.of(verdict.number, doc, self.filters)
+        if verdict.has_text:
+            fingerprint(doc, self.fingerprint)
+        return verdict, doc
 
     def load(self, location: Location) -> Document:
         """A document :meth:`judged` gave the location of (fingerprinted)."""
@@ -191,14 +187,8 @@ class DocumentStream:
             self._spilled.seek(number)
             return pickle.load(self._spilled)
         doc = self._reader(task_index).get(number)
-        self._fingerprint(doc)
+        fingerprint(doc, self.fingerprint)
         return doc
-
-    def _fingerprint(self, doc: Document) -> None:
-        if self.fingerprint != "none" and not doc.text_hash:
-            doc.text_hash = text_hash(doc.text)
-        if self.fingerprint == "near" and doc.minhash is None:
-            doc.minhash = minhash_values(doc.text)
 
     def _join(self, doc: Document) -> None:
         meta = self._best.get((doc.response_id, "metadata"))
