@@ -93,6 +93,10 @@ class Newest(Generic[T]):
         found = self._best.get((response_id, kind))
         return None if found is None else found[1]
 
+    def ranked(self, response_id: str, kind: str) -> tuple[Rank, T] | None:
+        """The newest record's rank and value."""
+        return self._best.get((response_id, kind))
+
     def response_ids(self) -> set[str]:
         return {rid for rid, _ in self._best}
 
