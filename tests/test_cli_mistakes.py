@@ -71,6 +71,18 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
+# -- 1. replay --------------------------------------------------------------------------------
+
+
+def test_replay_on_a_port_in_use(collection: Path, work: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        run = _cli(work, "replay", str(collection), "--port", port)
+    _assert_mistake(run, work, f"--port {port}", "in use")
+
+
 # -- 2-7. crawl: checked before anything is created -------------------------------------------
 
 

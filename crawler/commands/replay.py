@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 __all__ = ["register"]
@@ -46,7 +47,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"warcloom replay: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        why = "in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        print(f"warcloom replay: --port {args.port} on {args.host}: {why}", file=sys.stderr)
+        return 2
     host, port = server.effective_host, server.effective_port
     shown = f"[{host}]" if ":" in str(host) else host
     print(f"Replaying {coll.root} at http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)
