@@ -230,3 +230,65 @@ def test_a_crawl_where_every_fetch_failed_says_so(work: Path) -> None:
         "warcloom: warning: unknown setting WARCLOOM_WORKER (did you mean WARCLOOM_WORKERS?)"
     ]
     assert json.loads(stats_path.read_text())["finish_reason"] == "finished"
+
+
+# -- 8, 9. export -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def warc(tmp_path: Path) -> Path:
+    path = tmp_path / "in" / warc_name(1)
+    path.parent.mkdir()
+    write_warc(path, sample_captures())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [
+        ("x.parquet", b"PAR1"),
+        ("x.jsonl", b'{"'),
+        ("x.json", b'{"'),
+        ("x.wet.gz", b"\x1f\x8b"),
+        ("x.warc.gz", b"\x1f\x8b"),
+        ("x.wet", b"\x1f\x8b"),
+    ],
+)
+def test_export_takes_the_format_from_the_name(
+    warc: Path, work: Path, name: str, magic: bytes
+) -> None:
+    run = _cli(work, "export", str(warc), "--out", name, "--workers", "1")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (work / name).read_bytes().startswith(magic)
+
+
+def test_export_to_a_directory_writes_text(warc: Path, work: Path) -> None:
+    (work / "texts").mkdir()
+    run = _cli(work, "export", str(warc), "--out", "texts", "--workers", "1")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert list((work / "texts").rglob("*.txt"))
+    run = _cli(work, "export", str(warc), "--out", "more/", "--workers", "1")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert list((work / "more").rglob("*.txt"))
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--out", "x.csv"], ["--out x.csv", "--format"]),
+        (["--out", "x.parquet", "--format", "jsonl"], ["--format jsonl", "x.parquet"]),
+        (["--out", "x.jsonl", "--format", "txt"], ["--format txt", "x.jsonl"]),
+        (["--out", "nodir/x.jsonl"], ["--out nodir/x.jsonl", "No such file"]),
+        (["--out", "/proc/x.jsonl"], ["--out /proc/x.jsonl"]),
+    ],
+)
+def test_export_mistakes(warc: Path, work: Path, args: list[str], said: list[str]) -> None:
+    run = _cli(work, "export", str(warc), *args, "--workers", "1")
+    _assert_mistake(run, work, *said)
+    assert ".tmp" not in run.stderr
+    assert not list(work.iterdir())
+
+
+def test_export_names_the_links_file_not_its_temporary(warc: Path, work: Path) -> None:
+    run = _cli(work, "export", str(warc), "--out", "x.jsonl", "--links", "nodir/l.csv")
+    assert run.returncode == 2 and "nodir/l.csv" in run.stderr and ".tmp" not in run.stderr
