@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from warc_fixtures import (
+    corrupted_copy,
     make_collection,
     sample_captures,
     warc_name,
@@ -292,3 +293,32 @@ def test_export_mistakes(warc: Path, work: Path, args: list[str], said: list[str
 def test_export_names_the_links_file_not_its_temporary(warc: Path, work: Path) -> None:
     run = _cli(work, "export", str(warc), "--out", "x.jsonl", "--links", "nodir/l.csv")
     assert run.returncode == 2 and "nodir/l.csv" in run.stderr and ".tmp" not in run.stderr
+
+
+# -- 12. one exit-code contract ---------------------------------------------------------------
+
+
+def test_wacz_exit_codes(collection: Path, work: Path, tmp_path: Path) -> None:
+    _assert_mistake(_cli(work, "wacz", str(work / "missing")), work, "missing")
+    _assert_mistake(_cli(work, "wacz", str(collection), "-o", "x.zip"), work, "x.zip")
+    run = _cli(work, "wacz", str(collection), "-o", "nodir/x.wacz")
+    _assert_mistake(run, work, "nodir/x.wacz")
+    assert ".tmp" not in run.stderr
+    assert _cli(work, "wacz", str(collection), "-o", "ok.wacz").returncode == 0
+    # damage skipped while packaging: 1, and the WACZ is still written
+    damaged = make_collection(tmp_path / "damaged")
+    good = collection / "archive" / warc_name(1)
+    corrupted_copy(good, damaged / "archive" / warc_name(1), record_index=3)
+    Collection.open(damaged).rebuild_index()
+    run = _cli(work, "wacz", str(damaged), "-o", "d.wacz")
+    assert run.returncode == 1 and "skipped:" in run.stderr
+    assert (work / "d.wacz").is_file()
+
+
+def test_reextract_and_replay_mistakes_are_exit_2(collection: Path, work: Path) -> None:
+    _assert_mistake(_cli(work, "reextract", str(work / "missing")), work, "missing")
+    _assert_mistake(_cli(work, "replay", str(work / "missing")), work, "missing")
+    # refused, rather than a traceback (a port too large) or a server that never answers
+    run = _cli(work, "replay", str(collection), "--port", "70000")
+    _assert_mistake(run, work, "--port 70000")
+    _assert_mistake(_cli(work, "replay", str(collection), "--threads", "0"), work, "--threads 0")

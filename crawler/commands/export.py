@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from crawler.commands import output_error
+
 __all__ = ["register"]
 
 FORMATS = ("jsonl", "parquet", "wet", "txt")
@@ -106,19 +108,6 @@ def output_format(given: str | None, out: str) -> str:
     return told
 
 
-def _os_error(exc: OSError, args: argparse.Namespace) -> str:
-    """``exc`` said of the path the user gave (``--out``, ``--links``), not of the
-    temporary file written beside it."""
-    if exc.filename and exc.strerror:
-        failed = Path(os.fsdecode(exc.filename))
-        for option, given in (("--out", args.out), ("--links", args.links)):
-            if given and given != "-":
-                path = Path(given)
-                if failed in (path, path.with_name(f".{path.name}.tmp")):
-                    return f"{option} {given}: {exc.strerror}"
-    return str(exc)
-
-
 def run(args: argparse.Namespace) -> int:
     from archive.export import ExportOptions, Filters, export
 
@@ -153,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"warcloom export: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"warcloom export: {_os_error(exc, args)}", file=sys.stderr)
+        message = output_error(exc, {"--out": args.out, "--links": args.links})
+        print(f"warcloom export: {message}", file=sys.stderr)
         return 2
     print(summary.format(), file=sys.stderr)
     if args.summary_json:

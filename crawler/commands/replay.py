@@ -40,6 +40,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from archive.collection import Collection, CollectionNotFound
     from archive.replay import make_app
 
+    if not 0 <= args.port <= 65535:
+        print(f"warcloom replay: --port {args.port}: must be 0 to 65535", file=sys.stderr)
+        return 2
+    if args.threads < 1:
+        print(f"warcloom replay: --threads {args.threads}: must be 1 or more", file=sys.stderr)
+        return 2
     try:
         coll = Collection.open(args.collection, args.name, need_index=True)
         app = make_app(coll)
