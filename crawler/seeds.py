@@ -4,20 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from scrapy.utils.sitemap import Sitemap
 
-__all__ = ["feed_links", "read_seeds_file", "sitemap_entries"]
+__all__ = ["feed_links", "read_seeds_file", "seed_problem", "seeds_file_lines", "sitemap_entries"]
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def read_seeds_file(path: str | Path) -> list[str]:
     """One URL per line; blank lines and ``#`` comments ignored."""
+    return [url for _, url in seeds_file_lines(path)]
+
+
+def seeds_file_lines(path: str | Path) -> list[tuple[int, str]]:
+    """``(line number, URL)`` of each URL of a seeds file."""
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        (number, line.strip())
+        for number, line in enumerate(lines, 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+def seed_problem(url: str) -> str | None:
+    """Why a crawl cannot start from ``url``, as ``"<url> ..."`` (None: it can)."""
+    if "://" not in url:
+        return f"{url} has no scheme: did you mean http://{url.lstrip('/')}?"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"{url}: only http and https URLs can be crawled"
+    if not parts.hostname:
+        return f"{url} has no host"
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return f"{url}: the port is not a number from 0 to 65535"
+    return None
 
 
 def sitemap_entries(body: bytes) -> tuple[list[str], list[str]]:
