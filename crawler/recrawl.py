@@ -64,6 +64,8 @@ class RecrawlMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecrawlMiddleware:
         config = crawler_config(crawler)
+        if crawler.settings.get("WARCLOOM_FROM_ARCHIVE"):
+            raise NotConfigured("answering from an archive: nothing is fetched again")
         if not config.coll.index_path.exists():
             raise NotConfigured("a first crawl: nothing to revisit")
         revisit_after = crawler.settings.getfloat("WARCLOOM_REVISIT_AFTER", 0.0)
