@@ -18,6 +18,7 @@ from archive.extraction import extractor_info
 from archive.records import build_metadata_record, warc_date
 from crawler.config import WarcloomConfig
 from crawler.items import PageItem, RevisitItem
+from crawler.recrawl import RecrawlMiddleware
 from crawler.warcstore import WarcStoreExtension
 
 __all__ = ["WarcMetadataPipeline"]
@@ -29,6 +30,7 @@ class WarcMetadataPipeline:
     """Writes a metadata record and, when there is text, a conversion record per page."""
 
     def __init__(self, crawler: Crawler, store: WarcStoreExtension, config: WarcloomConfig):
+        self.crawler = crawler
         self.store = store
         self.stats = crawler.stats
         self.extractor = extractor_info(config.extraction) if config.extract else None
@@ -65,7 +67,7 @@ class WarcMetadataPipeline:
         )
         self.store.write(records)
         self._count(item)
-        self._count_change(change.kind)
+        self._count_change(item.url, change.kind)
 
     def _revisit(self, item: RevisitItem) -> None:
         fields = {
@@ -78,7 +80,7 @@ class WarcMetadataPipeline:
         }
         date = item.capture_date
         self.store.write([build_metadata_record(item.url, item.response_id, date, fields)])
-        self._count_change(item.change)
+        self._count_change(item.url, item.change)
 
     def _change(self, item: PageItem) -> Change:
         """``new``, ``unchanged-text`` or ``changed`` (with counts) against the text of the
@@ -92,9 +94,12 @@ class WarcMetadataPipeline:
         before = self.store.coll.analysis(previous.url, previous.payload_id).text or ""
         return compare_texts(before, text)
 
-    def _count_change(self, kind: str) -> None:
+    def _count_change(self, url: str, kind: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(f"warcloom/change/{kind}")
+        recrawl = self.crawler.get_downloader_middleware(RecrawlMiddleware)
+        if recrawl is not None and recrawl.intervals is not None:
+            recrawl.intervals.record(url, kind)
 
     def _count(self, item: PageItem) -> None:
         if self.stats is None:

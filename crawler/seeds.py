@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from scrapy.utils.sitemap import Sitemap
 
-__all__ = ["feed_links", "read_seeds_file", "seed_problem", "seeds_file_lines", "sitemap_entries"]
+__all__ = [
+    "feed_dates",
+    "feed_links",
+    "read_seeds_file",
+    "seed_problem",
+    "seeds_file_lines",
+    "sitemap_entries",
+    "sitemap_lastmods",
+]
 
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -52,6 +62,66 @@ def sitemap_entries(body: bytes) -> tuple[list[str], list[str]]:
     if sitemap.type == "sitemapindex":
         return [], locations
     return locations, []
+
+
+def sitemap_lastmods(body: bytes) -> dict[str, datetime]:
+    """``<lastmod>`` of the pages of a sitemap that give one (W3C datetime, UTC when no
+    zone is given); unreadable dates are left out."""
+    dates = {}
+    for entry in Sitemap(body):
+        loc, lastmod = entry.get("loc"), entry.get("lastmod")
+        when = _iso_date(lastmod) if loc and lastmod else None
+        if when is not None:
+            dates[loc] = when
+    return dates
+
+
+def feed_dates(body: bytes, base_url: str) -> dict[str, datetime]:
+    """The newest of ``<updated>``, ``<published>`` (Atom), ``<pubDate>`` and
+    ``<dc:date>`` (RSS) of each item link of a feed that gives one."""
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
+    root = etree.fromstring(body, parser=parser)
+    dates: dict[str, datetime] = {}
+    for element in root.iter() if root is not None else ():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag == f"{_ATOM}entry":
+            links = _atom_links(element)
+            stamps = [_iso_date(e.text) for e in element if _local(e) in ("updated", "published")]
+        elif tag.rsplit("}", 1)[-1] == "item":
+            link = element.find("link")
+            if link is None:
+                link = element.find("{http://purl.org/rss/1.0/}link")
+            links = [link.text.strip()] if link is not None and link.text else []
+            stamps = [_rfc822_date(e.text) for e in element if _local(e) == "pubDate"]
+            stamps += [_iso_date(e.text) for e in element if _local(e) == "date"]
+        else:
+            continue
+        known = [stamp for stamp in stamps if stamp is not None]
+        for url in links:
+            if known:
+                dates[urljoin(base_url, url)] = max(known)
+    return dates
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _iso_date(value: str | None) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat((value or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _rfc822_date(value: str | None) -> datetime | None:
+    try:
+        parsed = parsedate_to_datetime((value or "").strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def feed_links(body: bytes, base_url: str) -> list[str]:

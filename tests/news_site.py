@@ -2,7 +2,8 @@
 
 Articles have a title, paragraphs, a "Related reading" list and a sidebar counter (the
 boilerplate that changes on every edit of the site). The site answers conditional requests
-(ETag, Last-Modified) unless told to ignore them.
+(ETag, Last-Modified) unless told to ignore them, and lists its articles in
+``/sitemap.xml`` with their ``<lastmod>``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ class Article:
     paragraphs: list[str]
     related: list[str] = field(default_factory=list)
     version: int = 0  # bumped on every change of the page's bytes
+    modified: datetime = BASE_DATE  # when it was last changed
+
+    def changed(self) -> None:
+        self.version += 1
+        self.modified = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
 
 
 class NewsSite:
@@ -63,32 +69,33 @@ class NewsSite:
     def edit(self, path: str, paragraph: int, text: str) -> None:
         article = self.articles[path]
         article.paragraphs[paragraph] = text
-        article.version += 1
+        article.changed()
 
     def touch_boilerplate(self, path: str) -> None:
         """The page's bytes change (its sidebar counter), its article does not."""
-        self.articles[path].version += 1
+        self.articles[path].changed()
 
     def remove(self, path: str) -> None:
         del self.articles[path]
 
     def add(self, path: str, title: str, linked_from: str | None = None) -> None:
-        self.articles[path] = Article(
+        self.articles[path] = article = Article(
             title=title,
             paragraphs=[f"{title}: a new report on the mills.", "A second paragraph of it."],
         )
+        article.changed()
         if linked_from is None:
             self.home_links.append(path)
         else:
             self.articles[linked_from].related.append(path)
-            self.articles[linked_from].version += 1
+            self.articles[linked_from].changed()
 
     # -- serving ---------------------------------------------------------------------------
 
     def page(self, path: str) -> tuple[bytes, datetime] | None:
         if path == "/":
             items = "".join(f'<li><a href="{p}">{p}</a></li>' for p in self.home_links)
-            stamp = BASE_DATE + timedelta(minutes=sum(a.version for a in self.articles.values()))
+            stamp = max(a.modified for a in self.articles.values())
             body = (
                 f"<html><head><title>Mill News</title></head><body><ul>{items}</ul></body></html>"
             )
@@ -106,12 +113,25 @@ class NewsSite:
             f'<div class="related"><h3>Related reading</h3><ul>{related}</ul></div>'
             "<footer>Mill News, all rights reserved</footer></body></html>"
         )
-        return body.encode(), BASE_DATE + timedelta(hours=article.version)
+        return body.encode(), article.modified
+
+    def sitemap(self) -> bytes:
+        urls = "".join(
+            f"<url><loc>{self.url(path)}</loc>"
+            f"<lastmod>{article.modified.isoformat()}</lastmod></url>"
+            for path, article in self.articles.items()
+        )
+        return (
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{urls}</urlset>"
+        ).encode()
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?")[0]
         if path == "/robots.txt":
             return _send(handler, 200, b"User-agent: *\nAllow: /\n", "text/plain", {})
+        if path == "/sitemap.xml":
+            return _send(handler, 200, self.sitemap(), "application/xml", {})
         found = self.page(path)
         if found is None:
             return _send(handler, 404, b"<html><body>Not found</body></html>", "text/html", {})

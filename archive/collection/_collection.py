@@ -7,6 +7,7 @@
     <out>/state/<name>.frontier.sqlite               the crawl frontier
     <out>/state/<name>.lock                          held by the run writing the collection
     <out>/state/<name>.history.jsonl                 one line per run (see ``_history``)
+    <out>/state/<name>.revisits.sqlite               adaptive revisit intervals per URL
 
 A collection that is not under a ``collections/`` directory keeps its state in ``state/``
 inside it. Files are only ever opened by the ``filename`` an index line names, and only if
@@ -164,6 +165,11 @@ class Collection:
     @property
     def lock_path(self) -> Path:
         return self.state_dir / f"{self.name}.lock"
+
+    @property
+    def revisit_state_path(self) -> Path:
+        """The adaptive revisit policy's per-URL intervals."""
+        return self.state_dir / f"{self.name}.revisits.sqlite"
 
     @property
     def history_path(self) -> Path:

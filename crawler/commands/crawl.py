@@ -7,11 +7,13 @@ import difflib
 import json
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from archive.collection import Collection, CollectionBusy
 from crawler.commands import UsageError
+from crawler.durations import parse_duration
 
 __all__ = ["register"]
 
@@ -52,6 +54,28 @@ def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
     parser.add_argument("--contact", help="contact URL put in the User-Agent")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--stats-json", metavar="PATH", help="write the final crawl stats here")
+    revisit = parser.add_argument_group(
+        "recrawls", "a crawl into a collection that has captures asks only for what changed"
+    )
+    revisit.add_argument(
+        "--revisit-after",
+        type=_duration,
+        metavar="DURATION",
+        help="do not request pages captured more recently than this (30m, 6h, 7d)",
+    )
+    revisit.add_argument(
+        "--revisit",
+        choices=("always", "adaptive"),
+        default="always",
+        help="adaptive: each URL's interval doubles while it does not change (default: "
+        "every page reached is requested again, conditionally)",
+    )
+    revisit.add_argument(
+        "--revisit-min", type=_duration, metavar="DURATION", help="adaptive: shortest (1h)"
+    )
+    revisit.add_argument(
+        "--revisit-max", type=_duration, metavar="DURATION", help="adaptive: longest (30d)"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0)
 
 
@@ -73,6 +97,14 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
     }
     if args.contact:
         values["WARCLOOM_CONTACT_URL"] = args.contact
+    values["WARCLOOM_REVISIT"] = args.revisit
+    for name, value in (
+        ("WARCLOOM_REVISIT_AFTER", args.revisit_after),
+        ("WARCLOOM_REVISIT_MIN", args.revisit_min),
+        ("WARCLOOM_REVISIT_MAX", args.revisit_max),
+    ):
+        if value is not None:
+            values[name] = value.total_seconds()
     if getattr(args, "from_archive", None):
         values["WARCLOOM_FROM_ARCHIVE"] = args.from_archive
         if args.archive_timestamp:
@@ -87,6 +119,13 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
             raise UsageError(f"-s {item}: {problem}")
         settings.set(name, value, priority="cmdline")
     return settings
+
+
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 _KINDS = {bool: "true or false", int: "an integer", float: "a number"}

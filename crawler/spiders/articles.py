@@ -19,8 +19,14 @@ from crawler.capture import CAPTURE_DATE, RESPONSE_ID
 from crawler.config import FOLLOW_MODES, crawler_config
 from crawler.items import PageItem, RevisitItem
 from crawler.pool import ExtractionPool
-from crawler.recrawl import CHANGE, FRESH, NOT_REQUESTED, PREVIOUS, stored_links
-from crawler.seeds import feed_links, read_seeds_file, sitemap_entries
+from crawler.recrawl import CHANGE, FRESH, LASTMOD, NOT_REQUESTED, PREVIOUS, stored_links
+from crawler.seeds import (
+    feed_dates,
+    feed_links,
+    read_seeds_file,
+    sitemap_entries,
+    sitemap_lastmods,
+)
 
 __all__ = ["ArticlesSpider"]
 
@@ -102,10 +108,11 @@ class ArticlesSpider(scrapy.Spider):
         pages, children = sitemap_entries(response.body)
         for url in children:
             yield scrapy.Request(url, callback=self.parse_sitemap, meta={FRESH: True})
-        yield from self._requests(pages, response)
+        yield from self._requests(pages, response, sitemap_lastmods(response.body))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        yield from self._requests(feed_links(response.body, response.url), response)
+        body, url = response.body, response.url
+        yield from self._requests(feed_links(body, url), response, feed_dates(body, url))
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
         change = response.meta.get(CHANGE)
@@ -166,7 +173,11 @@ class ArticlesSpider(scrapy.Spider):
             links = stored_links(self.config.coll, previous)
             yield from self._requests(follow_urls(links, self.follow), response)
 
-    def _requests(self, urls: list[str], response: Response) -> Iterator[scrapy.Request]:
+    def _requests(
+        self, urls: list[str], response: Response, listed: dict[str, Any] | None = None
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the in-scope URLs not followed yet; ``listed``: their dates in the
+        sitemap or feed that listed them (a recrawl skips what did not change since)."""
         depth = response.meta.get("depth", 0) + 1
         if self.max_depth and depth > self.max_depth:
             self.crawler.stats.inc_value("warcloom/scope/too_deep", len(urls))
@@ -177,7 +188,9 @@ class ArticlesSpider(scrapy.Spider):
             self.crawler.stats.inc_value("warcloom/links/already_followed", len(urls) - len(fresh))
         for url in fresh:
             if self._in_scope(url):
-                yield scrapy.Request(url, callback=self.parse)
+                when = (listed or {}).get(url)
+                meta = {LASTMOD: when} if when is not None else None
+                yield scrapy.Request(url, callback=self.parse, meta=meta)
 
     def _in_scope(self, url: str) -> bool:
         config = self.config
