@@ -24,7 +24,10 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 __all__ = [
+    "REVISIT_IDENTICAL",
+    "REVISIT_NOT_MODIFIED",
     "HttpExchange",
+    "Revisit",
     "build_capture",
     "build_conversion_record",
     "build_error_record",
@@ -83,6 +86,23 @@ class _RawHttpHeaders(StatusAndHeaders):
         self.headers_buff = self._raw
 
 
+REVISIT_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+REVISIT_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """The stored capture a response repeats (``identical-payload-digest``: same payload
+    digest) or confirms (``server-not-modified``: a 304): a revisit record is written in
+    place of a response record, its block the HTTP head only."""
+
+    profile: str
+    record_id: str  # WARC-Refers-To
+    target_uri: str  # WARC-Refers-To-Target-URI
+    date: str  # WARC-Refers-To-Date: the original's WARC-Date, as stored
+    payload_digest: str  # the original's, ``sha1:...``
+
+
 @dataclass(frozen=True)
 class HttpExchange:
     """One HTTP request and its response as Scrapy saw them.
@@ -105,6 +125,7 @@ class HttpExchange:
     truncated: str | None = None
     status_line: str | None = None  # as received, when known; else rebuilt from protocol + status
     extra_warc_headers: Mapping[str, str] = field(default_factory=dict)
+    revisit: Revisit | None = None  # store a revisit record instead of the response
 
 
 def warc_date(moment: datetime) -> str:
@@ -158,7 +179,7 @@ def _http_record(
     warc_headers: dict[str, str],
 ) -> ArcWarcRecord:
     headers = list(headers)
-    if record_type == "response":
+    if record_type in ("response", "revisit"):
         protocol, _, statusline = first_line.partition(" ")
     else:
         protocol, statusline = "", first_line
@@ -194,9 +215,23 @@ def build_request_record(
 
 
 def build_capture(exchange: HttpExchange) -> tuple[ArcWarcRecord, ArcWarcRecord]:
-    """Response and request records of one exchange, linked by WARC-Concurrent-To."""
+    """Response (or revisit) and request records of one exchange, linked by
+    WARC-Concurrent-To."""
     date = warc_date(exchange.date)
     response_headers = {"WARC-Date": date, **exchange.extra_warc_headers}
+    record_type, body = "response", exchange.body
+    if exchange.revisit is not None:
+        revisit = exchange.revisit
+        record_type, body = "revisit", b""
+        response_headers.update(
+            {
+                "WARC-Profile": revisit.profile,
+                "WARC-Refers-To": revisit.record_id,
+                "WARC-Refers-To-Target-URI": revisit.target_uri,
+                "WARC-Refers-To-Date": revisit.date,
+                "WARC-Payload-Digest": revisit.payload_digest,
+            }
+        )
     if exchange.ip_address:
         response_headers["WARC-IP-Address"] = exchange.ip_address
     if exchange.truncated:
@@ -206,10 +241,10 @@ def build_capture(exchange: HttpExchange) -> tuple[ArcWarcRecord, ArcWarcRecord]
     )
     response = _http_record(
         exchange.url,
-        "response",
+        record_type,
         status_line,
         _response_headers(exchange),
-        exchange.body,
+        body,
         response_headers,
     )
     request = build_request_record(

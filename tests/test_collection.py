@@ -149,3 +149,24 @@ def test_reading_commands_import_no_scrapy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert run.stdout.strip() == ""
+
+
+def test_history_keeps_runs_and_ignores_a_line_cut_short(tmp_path: Path) -> None:
+    from archive.collection import Run
+
+    coll = Collection.under(tmp_path, "news")
+    assert coll.runs() == []
+    run = Run(
+        started=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        finished=datetime(2026, 1, 2, 3, 9, 0, tzinfo=UTC),
+        outcome="finished",
+        counts={"new": 3, "changed": 1},
+        failures=2,
+        bytes=1234,
+        job="hourly",
+    )
+    coll.record_run(run)
+    with open(coll.history_path, "a", encoding="utf-8") as fh:
+        fh.write('{"started": "2026-01-02T04:00:00Z", "outc')  # a crash mid-line
+    assert coll.runs() == [run]
+    assert run.to_json()["started"] == "2026-01-02T03:04:05Z"

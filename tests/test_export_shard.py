@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import multiprocessing
 
-from archive.export._shard import BATCH, Shard, ShardReader, start_pool_worker
-from archive.export._tasks import ScanResult, ScanTask
+from archive.export._plan import ScanTask
+from archive.export._scan import SHARD_BATCH as BATCH
+from archive.export._scan import ScanResult, Shard, ShardReader, start_pool_worker
 
 
 def _task(tmp_path, index=0):

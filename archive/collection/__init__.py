@@ -10,7 +10,8 @@
 * :mod:`._capture`: the one capture loader (status, headers, payload, de-chunking,
   revisits resolved to the original) that replay, ``crawl --from-archive`` and recrawls use;
 * :mod:`._sideindex`: the sorted side index of metadata/conversion records;
-* :mod:`._lock`: one run at a time per collection.
+* :mod:`._lock`: one run at a time per collection;
+* :mod:`._history`: one line per run (outcome, counts per change kind).
 
 The rule for which analysis record counts is :mod:`archive.analysis`'s.
 """
@@ -19,9 +20,11 @@ from __future__ import annotations
 
 from ._capture import Capture, CaptureError, iter_file, size_of
 from ._collection import Analysis, Collection, CollectionNotFound, LastCapture
+from ._history import OUTCOMES, Outcome, Run
 from ._lock import CollectionBusy, CollectionLock
 
 __all__ = [
+    "OUTCOMES",
     "Analysis",
     "Capture",
     "CaptureError",
@@ -30,6 +33,8 @@ __all__ = [
     "CollectionLock",
     "CollectionNotFound",
     "LastCapture",
+    "Outcome",
+    "Run",
     "iter_file",
     "size_of",
 ]

@@ -14,13 +14,19 @@ process only looks them up, in output order, so the first document of a group is
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 import zlib
 from typing import Any, Literal
 
-__all__ = ["DedupMode", "Deduplicator", "minhash_values", "normalise", "text_hash"]
+from archive.analysis import normalise, text_hash
+
+__all__ = [
+    "DedupMode",
+    "Deduplicator",
+    "fingerprint",
+    "minhash_values",
+    "normalise",
+    "text_hash",
+]
 
 DedupMode = Literal["none", "exact", "near"]
 
@@ -28,15 +34,8 @@ NUM_PERM = 128
 SHINGLE = 5
 DEFAULT_THRESHOLD = 0.8
 _SCHEME = "affine32"
-_WS = re.compile(r"\s+")
 
 
-def normalise(text: str) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def text_hash(text: str) -> bytes:
-    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).digest()
 
 
 def _crc32(data: bytes) -> int:
@@ -52,6 +51,15 @@ def minhash_values(text: str) -> Any:
     mh = MinHash(num_perm=NUM_PERM, hashfunc=_crc32, scheme=_SCHEME)
     mh.update_batch([s.encode("utf-8") for s in sorted(shingles)])
     return mh.hashvalues
+
+
+def fingerprint(item: Any, mode: str) -> None:
+    """Give a document (or a part) the fingerprints ``mode`` compares, where it has none:
+    the text hash, and with ``near`` the MinHash values too."""
+    if mode != "none" and not item.text_hash:
+        item.text_hash = text_hash(item.text)
+    if mode == "near" and item.minhash is None:
+        item.minhash = minhash_values(item.text)
 
 
 class Deduplicator:

@@ -16,8 +16,8 @@
 Memory holds one task's worth of documents per worker, and per document a few small keys
 here (URL, time, place); text only streams through.
 
-The inputs are planned in :mod:`._plan`, scanned in :mod:`._scan` (run by :mod:`._parallel`),
-judged and joined in :mod:`._stream`; the latest captures are chosen and written here.
+The inputs are planned in :mod:`._plan`, scanned in :mod:`._scan`, judged and joined in
+:mod:`._stream`; the latest captures are chosen and written here (:mod:`._writers`).
 """
 
 from __future__ import annotations
@@ -32,12 +32,10 @@ from archive.extraction import ExtractionOptions
 
 from ._dedup import DEFAULT_THRESHOLD, Deduplicator, DedupMode
 from ._filters import Filters
-from ._links import LinkWriter
-from ._parquet import preload_pyarrow
 from ._plan import DEFAULT_RANGE_SIZE, resolve_inputs
 from ._stream import DocumentStream, Location
 from ._summary import ExportSummary
-from ._writers import FORMATS, open_writer
+from ._writers import FORMATS, LinkWriter, open_writer, preload_pyarrow
 
 __all__ = ["ExportOptions", "export"]
 

@@ -1,6 +1,7 @@
 """From inputs to scan tasks: collections, directories and files resolved to archive files
-in a stable order; each file one task, or (a large gzip file of a collection) several ranges
-cut at offsets from the collection's index, with the indexed records each range holds."""
+in a stable order (:func:`resolve_inputs`); each file one :class:`ScanTask`, or (a large gzip
+file of a collection) several, cut at offsets from the collection's index, with the indexed
+records each range holds (:func:`plan_tasks`)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,29 @@ import contextlib
 import json
 import os
 from bisect import bisect_left
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from archive.extraction import ExtractionOptions, LinksWanted
 
+from ._dedup import DedupMode
 from ._filters import Filters
-from ._tasks import ScanMode, ScanTask
 
-__all__ = ["DEFAULT_RANGE_SIZE", "InputFile", "plan_tasks", "resolve_inputs"]
+__all__ = [
+    "DEFAULT_RANGE_SIZE",
+    "InputFile",
+    "ScanMode",
+    "ScanTask",
+    "plan_tasks",
+    "resolve_inputs",
+]
 
 DEFAULT_RANGE_SIZE = 64 << 20
+
+ScanMode = Literal["archive", "extract"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,30 @@ def resolve_inputs(inputs: Sequence[str | os.PathLike[str]]) -> list[InputFile]:
                 seen.add(key)
                 files.append(f)
     return files
+
+
+@dataclass(frozen=True)
+class ScanTask:
+    """One unit of work: a file, or the records starting in ``[start, end)`` of it."""
+
+    index: int
+    path: str
+    display_name: str
+    size: int
+    start: int = 0
+    end: int | None = None
+    mode: ScanMode = "archive"
+    options: ExtractionOptions = field(default_factory=ExtractionOptions)
+    fingerprint: DedupMode = "exact"
+    since: datetime | None = None  # extract mode: only responses captured at or after
+    shard_dir: str | None = None
+    links: LinksWanted = "all"  # which links documents carry (and metadata records parse)
+    keep_metadata: bool = True  # Document.metadata of analysed pages (re-extraction writes it)
+    # offset -> (length, URL) of the indexed records in the range, from the collection's
+    # index: lets an archive-mode scan leave response bodies it does not need uninflated
+    members: Mapping[int, tuple[int, str]] | None = None
+    # an export's filters: each document's verdict comes back in ScanResult.verdicts
+    filters: Filters | None = None
 
 
 def _indexed_members(index_path: Path) -> dict[str, dict[int, tuple[int, str]]]:

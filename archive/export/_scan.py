@@ -1,9 +1,17 @@
-"""The worker side: read one file (or one range of a file) into documents.
+"""The scan: archive records in, documents out, one task (a file, or a range of one) at a
+time, in worker processes.
 
-One pass over the records. Each ``response`` (or ``resource``) record becomes a
-:class:`Document`; the ``metadata`` and ``conversion`` records that refer to it fill it in.
-Records that refer to a response outside this task (a re-extraction written to a newer
-file, or a range boundary) are kept as *parts*, which the exporting process joins.
+Running (:func:`run_tasks`): the tasks run inline, in a local process pool or on a Dask
+distributed cluster. Results always come back in task order, whatever order the workers
+finish in, so the output does not depend on scheduling. ``on_done`` is called as each task
+finishes (for a progress bar); ``on_started`` once a local pool has all its workers and tasks
+(the exporting process is idle from then on, and may start threads: see ``_pool_context``).
+
+Scanning (:func:`run_scan`, in a worker): one pass over the records. Each ``response`` (or
+``resource``) record becomes a :class:`Document`; the ``metadata`` and ``conversion`` records
+that refer to it fill it in. Records that refer to a response outside this task (a
+re-extraction written to a newer file, or a range boundary) are kept as *parts*, which the
+exporting process joins.
 
 Text comes from the archive's own records when it has them. A file without any (Heritrix,
 wget, Common Crawl WARC files) has its HTML responses analysed here, with the crawl's
@@ -19,20 +27,34 @@ bodies, so those are not inflated (:class:`archive.reader.BlockSkipper`: only th
 are, and reading moves on by the indexed length). Where the file and the index disagree,
 the rest of the file is read in full and the result says where (``index_mismatch``).
 
-Results go to a shard (:mod:`._shard`).
+Shards (:class:`Shard`, :class:`ShardReader`): a task's documents and parts, pickled in
+batches of :data:`SHARD_BATCH` items, one batch after another, to a file in a scratch
+directory (local pools), or kept in a list returned with the result (Dask workers, which may
+not share a disk with the client); written by the scan, read back in order or by number by
+the exporting process. A pool worker appends the shards of all its tasks to one file of its
+own, which it keeps open: creating a file costs more than writing a small shard on some file
+systems (~0.4 ms here). One ``pickle.dump`` per batch rather than per item spreads the cost of
+each call (a pickler, its memo, a write) over the batch, and names repeated in it (field
+names, the file's name, MIME types) are written once.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import pickle
 from collections import OrderedDict, deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
+from archive.analysis import analysis_target, parse_warc_date
 from archive.reader import BlockSkipper, ReadError, RecordRef, iter_records
 
-from ._dedup import minhash_values, text_hash
-from ._documents import LOWEST_DATE, Document, Rank, parse_warc_datetime
+from ._dedup import fingerprint
+from ._documents import Document, Rank, parse_warc_datetime
 from ._fill import (
     APPLIED_FIELDS,
     apply_analysis,
@@ -41,13 +63,24 @@ from ._fill import (
     parse_metadata,
     split_conversion,
 )
-from ._shard import Shard
-from ._tasks import Part, ScanResult, ScanTask, Verdict
+from ._filters import Filters
+from ._plan import ScanTask
 
 if TYPE_CHECKING:
     from archive.extraction import HtmlPage, PageAnalysis
 
-__all__ = ["run_scan"]
+__all__ = [
+    "SHARD_BATCH",
+    "Part",
+    "ScanResult",
+    "Shard",
+    "ShardReader",
+    "Verdict",
+    "default_workers",
+    "run_scan",
+    "run_tasks",
+    "start_pool_worker",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +90,198 @@ FLUSH_AFTER = 2000  # records after which a document is written out even if inco
 BATCH = 16  # pages analysed together (stage by stage: faster, see analyse_pages)
 BATCH_BYTES = 16 << 20  # or fewer, when their bodies reach this size
 _DOC_TYPES = ("response", "resource")
-_PART_TYPES = ("metadata", "conversion")
-_WARC_FIELDS = "application/warc-fields"
+
+
+@dataclass
+class ScanResult:
+    """What a task gives back: counts, errors, where its items are (the shard), and what
+    the exporting process decides with before loading any (verdicts, parts)."""
+
+    task: ScanTask
+    records: int = 0
+    bytes_read: int = 0
+    extracted: int = 0
+    errors: list[ReadError] = field(default_factory=list)
+    shard_path: str | None = None
+    items: list[Any] | None = None  # when there is no shard directory
+    count: int = 0  # items in the shard
+    positions: list[int] = field(default_factory=list)  # of every batch in the shard file
+    parts: list[tuple[str, str, Rank, int]] = field(default_factory=list)  # kind, id, rank, item
+    blocks_skipped: int = 0  # response blocks left uninflated (headers from the index's offsets)
+    # per document in the shard, what deciding its fate needs without loading it (valid
+    # unless records of another task are joined to it): see Verdict
+    verdicts: list[Verdict] = field(default_factory=list)
+    index_mismatch: ReadError | None = None  # where the file stopped agreeing with its index
+
+
+class Verdict(NamedTuple):
+    """A document as the task left it, judged: enough to filter it and to choose the latest
+    capture of its URL without unpickling it."""
+
+    number: int  # in the shard
+    response_id: str
+    url: str
+    time: float  # capture time (POSIX seconds), -inf when unknown
+    has_text: bool
+    referred: bool  # metadata or conversion records were found for it
+    rule: str | None  # the first filter rule it fails (ScanTask.filters), or None
+
+    @classmethod
+    def of(cls, number: int, doc: Document, filters: Filters) -> Verdict:
+        """Document ``number`` of a shard, judged: has it text, which rule of ``filters``
+        (if it has) it fails first."""
+        has_text = bool(doc.text.strip())
+        return cls(
+            number,
+            doc.response_id,
+            doc.url,
+            doc.timestamp.timestamp() if doc.timestamp else float("-inf"),
+            has_text,
+            bool(doc.meta_rank or doc.conv_rank),
+            filters.rejects(doc) if has_text else None,
+        )
+
+
+@dataclass
+class Part:
+    """A metadata or conversion record about a response this task did not see."""
+
+    kind: str  # "metadata" | "conversion"
+    refers_to: str
+    rank: Rank
+    fields: dict[str, Any] | None = None
+    title: str = ""
+    text: str = ""
+    text_hash: bytes = b""
+    minhash: Any = None
+
+
+# -- running the tasks ---------------------------------------------------------------------
+
+
+OnDone = Callable[[ScanResult], None]
+OnStarted = Callable[[], None]
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_tasks(
+    tasks: Sequence[ScanTask],
+    *,
+    workers: int | None = None,
+    dask_address: str | None = None,
+    on_done: OnDone | None = None,
+    on_started: OnStarted | None = None,
+) -> list[ScanResult]:
+    """Run every task; return the results in task order."""
+    if dask_address is not None:
+        return _run_dask(tasks, dask_address, on_done)
+    workers = workers or default_workers()
+    if workers <= 1 or len(tasks) <= 1:
+        return _run_inline(tasks, on_done)
+    return _run_pool(tasks, workers, on_done, on_started)
+
+
+def _run_inline(tasks: Sequence[ScanTask], on_done: OnDone | None) -> list[ScanResult]:
+    results = []
+    for task in tasks:
+        result = run_scan(task)
+        if on_done is not None:
+            on_done(result)
+        results.append(result)
+    return results
+
+
+def _run_pool(
+    tasks: Sequence[ScanTask],
+    workers: int,
+    on_done: OnDone | None,
+    on_started: OnStarted | None = None,
+) -> list[ScanResult]:
+    results: dict[int, ScanResult] = {}
+    context = _pool_context()
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)), mp_context=context, initializer=start_pool_worker
+    ) as pool:
+        # (a pool forks all its workers at the first submit, spawns them by the last)
+        futures = {pool.submit(run_scan, task): task.index for task in tasks}
+        if on_started is not None:
+            on_started()
+        for future in as_completed(futures):
+            result = future.result()
+            results[futures[future]] = result
+            if on_done is not None:
+                on_done(result)
+    return [results[task.index] for task in tasks]
+
+
+def _single_threaded() -> bool:
+    """True when this process runs exactly one thread, counted by the kernel.
+
+    ``threading.active_count()`` misses threads started by C libraries (Arrow's pools,
+    BLAS, a Dask client's event loop); ``/proc/self/task`` lists them all.
+    """
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: cannot tell
+        return False
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """``fork`` when it is safe, else ``forkserver`` (or ``spawn`` where there is none).
+
+    Forking copies only the calling thread; what makes it unsafe is another thread that
+    holds a lock (of the allocator, of logging, of an I/O buffer) at that moment, which the
+    child then inherits locked forever. With no other thread in the process there is no such
+    lock, so a forked worker starts in milliseconds with the modules already imported, where
+    a spawned one starts an interpreter and imports them again (~0.5 s each).
+    ProcessPoolExecutor forks every worker before it starts its own management thread.
+
+    With other threads running (a crawl's reactor threads, a Dask client, Arrow's pools once
+    pyarrow is imported), workers come from a fork server instead: a clean single-threaded
+    process, started once per process with the scan module preloaded, that forks them.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and _single_threaded():
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["__main__", __name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _run_dask(tasks: Sequence[ScanTask], address: str, on_done: OnDone | None) -> list[ScanResult]:
+    """The same tasks on a Dask scheduler; results travel back with the futures.
+
+    Input paths must be readable by the workers under the same names (a shared file system).
+    """
+    try:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+        raise RuntimeError("--dask needs dask.distributed: pip install 'warcloom[dask]'") from exc
+
+    remote = [replace(task, shard_dir=None) for task in tasks]
+    with Client(address) as client:
+        futures = client.map(run_scan, remote, pure=False)
+        index_of = {future.key: task.index for future, task in zip(futures, remote, strict=True)}
+        results: dict[int, ScanResult] = {}
+        for future in dask_completed(futures):
+            result = future.result()
+            results[index_of[future.key]] = result
+            if on_done is not None:
+                on_done(result)
+            future.release()
+    return [results[task.index] for task in tasks]
+
+
+# -- scanning a task -----------------------------------------------------------------------
 
 
 @dataclass
@@ -136,10 +359,8 @@ class _Scanner:
         rec_type = ref.rec_type
         if rec_type in _DOC_TYPES:
             self._response(ref)
-        elif rec_type in _PART_TYPES and self.task.mode == "archive":
-            refers_to = ref.header("WARC-Refers-To")
-            if refers_to:
-                self._part(ref, refers_to.strip())
+        elif self.task.mode == "archive" and (target := analysis_target(ref)) is not None:
+            self._part(ref, *target)
 
     def _response(self, ref: RecordRef) -> None:
         task = self.task
@@ -185,15 +406,9 @@ class _Scanner:
             self.bodies.append(entry)
             self.body_bytes += len(entry.body)
 
-    def _part(self, ref: RecordRef, refers_to: str) -> None:
-        kind = ref.rec_type
-        if kind == "metadata":
-            ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
-            if ctype != _WARC_FIELDS:
-                return
+    def _part(self, ref: RecordRef, kind: str, refers_to: str) -> None:
         self._referring()
-        date = parse_warc_datetime(ref.header("WARC-Date")) or LOWEST_DATE
-        rank: Rank = (date, self.task.index, self.seq)
+        rank: Rank = (parse_warc_date(ref.header("WARC-Date")), self.task.index, self.seq)
         block = ref.read_content()
         entry = self.pending.get(refers_to)
         if kind == "metadata":
@@ -214,7 +429,8 @@ class _Scanner:
                     entry.doc.text_hash = b""
                 return
             part = Part("conversion", refers_to, rank, title=title, text=text)
-            self._fingerprint(part)
+            if text:
+                fingerprint(part, self.task.fingerprint)
         number = self.shard.add(part)
         self.result.parts.append((kind, refers_to, rank, number))
 
@@ -310,30 +526,139 @@ class _Scanner:
             if not (final or complete or self.seq - entry.seq >= FLUSH_AFTER):
                 return
             del self.pending[rid]
-            if doc.text and not doc.text_hash:
-                self._fingerprint(doc)
+            if doc.text:
+                fingerprint(doc, self.task.fingerprint)
             number = self.shard.add(doc)
             if self.task.filters is not None:
-                has_text = bool(doc.text.strip())
-                self.result.verdicts.append(
-                    Verdict(
-                        number,
-                        doc.response_id,
-                        doc.url,
-                        doc.timestamp.timestamp() if doc.timestamp else float("-inf"),
-                        has_text,
-                        bool(doc.meta_rank or doc.conv_rank),
-                        self.task.filters.rejects(doc) if has_text else None,
-                    )
-                )
-
-    def _fingerprint(self, item: Document | Part) -> None:
-        if self.task.fingerprint == "none" or not item.text:
-            return
-        item.text_hash = text_hash(item.text)
-        if self.task.fingerprint == "near":
-            item.minhash = minhash_values(item.text)
+                self.result.verdicts.append(Verdict.of(number, doc, self.task.filters))
 
 
 def _header(http: Any, name: str) -> str | None:
     return http.get_header(name) if http is not None else None
+
+
+# -- shards --------------------------------------------------------------------------------
+
+
+# items per pickled batch: item n is number n % SHARD_BATCH of batch n // SHARD_BATCH
+SHARD_BATCH = 64
+
+
+class Shard:
+    """Writes a task's items, each numbered in order of arrival."""
+
+    def __init__(self, task: ScanTask, result: ScanResult) -> None:
+        self.result = result
+        self._fh: IO[bytes] | None = None
+        self._own_file = False
+        self._batch: list[Any] = []
+        if task.shard_dir is None:
+            result.items = []
+        elif _pool_worker:
+            result.shard_path, self._fh = _worker_file(task.shard_dir)
+        else:
+            result.shard_path = os.path.join(task.shard_dir, f"shard-{task.index:06d}.pkl")
+            self._fh = open(result.shard_path, "wb")  # noqa: SIM115 - closed in close()
+            self._own_file = True
+
+    def add(self, item: Any) -> int:
+        """Store an item; returns its number in the shard."""
+        result = self.result
+        number = result.count
+        result.count = number + 1
+        if self._fh is not None:
+            self._batch.append(item)
+            if len(self._batch) >= SHARD_BATCH:
+                self._write()
+        else:
+            assert result.items is not None
+            result.items.append(item)
+        return number
+
+    def _write(self) -> None:
+        assert self._fh is not None
+        self.result.positions.append(self._fh.tell())
+        pickle.dump(self._batch, self._fh, protocol=pickle.HIGHEST_PROTOCOL)
+        self._batch = []
+
+    def close(self) -> None:
+        if self._fh is not None:
+            if self._batch:
+                self._write()
+            if self._own_file:
+                self._fh.close()
+            else:
+                self._fh.flush()  # read by the exporting process once the task is done
+
+
+_pool_worker = False  # this process is a worker of a local pool (see start_pool_worker)
+
+
+def start_pool_worker() -> None:
+    """Initializer of a local pool's workers: each keeps one shard file for its tasks."""
+    global _pool_worker
+    _pool_worker = True
+
+
+_worker_files: dict[str, tuple[int, str, IO[bytes]]] = {}  # shard_dir -> (pid, path, file)
+
+
+def _worker_file(shard_dir: str) -> tuple[str, IO[bytes]]:
+    """This process's shard file in ``shard_dir``, open for appending (left to close when
+    the worker exits)."""
+    pid = os.getpid()
+    known = _worker_files.get(shard_dir)
+    if known is not None and known[0] == pid:
+        return known[1], known[2]
+    path = os.path.join(shard_dir, f"shard-worker-{pid}.pkl")
+    fh = open(path, "ab")  # noqa: SIM115 - open for the worker's life
+    _worker_files.clear()  # (files of earlier exports, or of the process forked from)
+    _worker_files[shard_dir] = (pid, path, fh)
+    return path, fh
+
+
+class ShardReader:
+    """Reads a task's items back, in order or one by number.
+
+    Every item comes out as a new object, as if unpickled on its own: :meth:`get` keeps the
+    last batch it loaded, but gives each of its items out once, and loads the batch again
+    for an item asked for a second time (callers change the items they get).
+    """
+
+    def __init__(self, result: ScanResult) -> None:
+        self.result = result
+        self._fh = open(result.shard_path, "rb") if result.shard_path else None  # noqa: SIM115
+        self._batch_no = -1
+        self._batch: list[Any] = []
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._fh is None:
+            yield from self.result.items or ()
+            return
+        for position in self.result.positions:
+            self._fh.seek(position)
+            yield from pickle.load(self._fh)
+
+    def get(self, number: int) -> Any:
+        if self._fh is None:
+            assert self.result.items is not None
+            return self.result.items[number]
+        if not 0 <= number < self.result.count:
+            raise IndexError(f"no item {number} in the shard")
+        batch_no, at = divmod(number, SHARD_BATCH)
+        batch = self._batch
+        if batch_no != self._batch_no or batch[at] is _TAKEN:
+            self._fh.seek(self.result.positions[batch_no])
+            batch = self._batch = pickle.load(self._fh)
+            self._batch_no = batch_no
+        item = batch[at]
+        batch[at] = _TAKEN
+        return item
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+        self._batch = []
+
+
+_TAKEN = object()  # in a loaded batch, in place of an item given out

@@ -12,17 +12,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from archive.analysis import Newest
 from archive.extraction import ExtractionOptions, LinksWanted
 
-from ._dedup import minhash_values, text_hash
+from ._dedup import fingerprint
 from ._documents import Document
 from ._fill import apply_conversion, apply_metadata
 from ._filters import Filters
-from ._parallel import run_tasks
-from ._plan import DEFAULT_RANGE_SIZE, InputFile, plan_tasks
-from ._shard import ShardReader
+from ._plan import DEFAULT_RANGE_SIZE, InputFile, ScanMode, plan_tasks
+from ._scan import Part, ShardReader, Verdict, run_tasks
 from ._summary import ExportSummary, Progress
-from ._tasks import Part, ScanMode, Verdict
 
 __all__ = ["DocumentStream", "Location"]
 
@@ -99,14 +98,13 @@ class DocumentStream:
         self._readers: OrderedDict[int, ShardReader] = OrderedDict()
         self._spilled: Any = None
 
-    def _best_parts(self) -> dict[tuple[str, str], tuple[Any, int, int]]:
-        """Newest part per (response, kind) among the records joined outside their task."""
-        best: dict[tuple[str, str], tuple[Any, int, int]] = {}
+    def _best_parts(self) -> Newest[tuple[int, int]]:
+        """Newest part (task, number) per response and kind among the records joined
+        outside their task."""
+        best: Newest[tuple[int, int]] = Newest()
         for result in self.results:
             for kind, refers_to, rank, number in result.parts:
-                key = (refers_to, kind)
-                if key not in best or rank > best[key][0]:
-                    best[key] = (rank, result.task.index, number)
+                best.offer(refers_to, kind, rank, lambda t=result.task.index, n=number: (t, n))
         return best
 
     def _reader(self, task_index: int) -> ShardReader:
@@ -133,7 +131,7 @@ class DocumentStream:
                                 self.summary.no_text += 1
                             if not (self.keep_empty and item.source == "extracted"):
                                 continue
-                        self._fingerprint(item)
+                        fingerprint(item, self.fingerprint)
                         self.summary.documents += 1
                         yield item
             finally:
@@ -145,7 +143,7 @@ class DocumentStream:
         ``summary.filtered``. The workers judged the documents; only one that records of
         another task are joined to is loaded here (and judged again, joined)."""
         assert self.filters is not None and not self.keep_empty
-        joined = {key[0] for key in self._best}
+        joined = self._best.response_ids()
         spill = None
         try:
             for result in self.results:
@@ -175,12 +173,10 @@ class DocumentStream:
     def _rejudge(self, verdict: Verdict, doc: Document) -> tuple[Verdict, Document]:
         assert self.filters is not None
         self._join(doc)
-        has_text = bool(doc.text.strip())
-        if has_text:
-            self._fingerprint(doc)
-        rule = self.filters.rejects(doc) if has_text else None
-        referred = bool(doc.meta_rank or doc.conv_rank)
-        return verdict._replace(has_text=has_text, referred=referred, rule=rule), doc
+        verdict = Verdict.of(verdict.number, doc, self.filters)
+        if verdict.has_text:
+            fingerprint(doc, self.fingerprint)
+        return verdict, doc
 
     def load(self, location: Location) -> Document:
         """A document :meth:`judged` gave the location of (fingerprinted)."""
@@ -191,23 +187,17 @@ class DocumentStream:
             self._spilled.seek(number)
             return pickle.load(self._spilled)
         doc = self._reader(task_index).get(number)
-        self._fingerprint(doc)
+        fingerprint(doc, self.fingerprint)
         return doc
 
-    def _fingerprint(self, doc: Document) -> None:
-        if self.fingerprint != "none" and not doc.text_hash:
-            doc.text_hash = text_hash(doc.text)
-        if self.fingerprint == "near" and doc.minhash is None:
-            doc.minhash = minhash_values(doc.text)
-
     def _join(self, doc: Document) -> None:
-        meta = self._best.get((doc.response_id, "metadata"))
+        meta = self._best.ranked(doc.response_id, "metadata")
         if meta is not None and (doc.meta_rank is None or meta[0] > doc.meta_rank):
-            part: Part = self._reader(meta[1]).get(meta[2])
+            part: Part = self._reader(meta[1][0]).get(meta[1][1])
             apply_metadata(doc, part.fields or {}, part.rank)
-        conv = self._best.get((doc.response_id, "conversion"))
+        conv = self._best.ranked(doc.response_id, "conversion")
         if conv is not None and (doc.conv_rank is None or conv[0] > doc.conv_rank):
-            part = self._reader(conv[1]).get(conv[2])
+            part = self._reader(conv[1][0]).get(conv[1][1])
             apply_conversion(doc, part.title, part.text, part.rank)
             doc.text_hash, doc.minhash = part.text_hash, part.minhash
 

@@ -11,7 +11,7 @@ from typing import Any
 from archive.reader import ReadError
 
 from ._filters import FILTER_RULES
-from ._tasks import ScanResult
+from ._scan import ScanResult
 
 __all__ = ["ExportSummary", "Progress"]
 
