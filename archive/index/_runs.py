@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-RUN_SIZE = 50_000  # items held in memory before a sorted run goes to disk
+RUN_SIZE = 20_000  # items held in memory before a sorted run goes to disk (~10 MB)
 MAX_RUNS = 32  # runs merged at once: more are merged into one run first
 _BUFFER = 1 << 15  # read buffer of a run while merged
 
