@@ -112,6 +112,9 @@ def links_page(count: int) -> bytes:
 
 
 def measure(src: Path, page: Path) -> dict:
+    """Analyse ``page`` in a new process. Linux keeps a process's peak RSS across exec
+    (``ru_maxrss`` starts at its parent's RSS), so this process must stay small: it never
+    builds the pages itself."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, str(page)],
@@ -129,18 +132,24 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,2,5,10,20,40", help="page sizes in MiB")
     parser.add_argument("--links", type=int, default=100_000, help="links of the link page")
     parser.add_argument("--baseline-src", type=Path, help="checkout of the base commit")
+    parser.add_argument("--generate", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        for mib in (float(s) for s in args.sizes.split(",")):
+            Path(args.generate, f"news-{mib:g}.html").write_bytes(news_page(int(mib * MIB)))
+        Path(args.generate, "links.html").write_bytes(links_page(args.links))
+        return
     sources = {"current": ROOT}
     if args.baseline_src:
         sources = {"baseline": args.baseline_src.resolve(), **sources}
     with tempfile.TemporaryDirectory(prefix="analyse-memory-") as tmp:
+        # in a child: this process stays small (see measure)
+        cmd = [sys.executable, __file__, "--sizes", args.sizes, "--links", str(args.links)]
+        subprocess.run([*cmd, "--generate", tmp], check=True)
         pages: dict[str, Path] = {}
         for mib in (float(s) for s in args.sizes.split(",")):
-            path = Path(tmp, f"news-{mib:g}.html")
-            path.write_bytes(news_page(int(mib * MIB)))
-            pages[f"news {mib:g} MiB"] = path
+            pages[f"news {mib:g} MiB"] = Path(tmp, f"news-{mib:g}.html")
         path = Path(tmp, "links.html")
-        path.write_bytes(links_page(args.links))
         pages[f"{args.links:,} links ({path.stat().st_size / MIB:.1f} MiB)"] = path
 
         print(f"{'page':<28} {'code':<9} {'s':>6} {'ready MB':>9} {'peak MB':>8} {'links':>7}  cut")
