@@ -36,10 +36,12 @@ LinksWanted = Literal["all", "related", "none"]
 #: worker that died or timed out). A stage's failure costs only what that stage gives.
 Stage = Literal["parse", "links", "text", "languages", "analysis"]
 
-#: Default of :attr:`ExtractionOptions.max_size` (``WARCLOOM_ANALYSE_MAXSIZE``). Analysing a
-#: page takes ~40 times its size in memory (a 40 MiB page: 1.6 GB, a 5 MiB one: 76 MB over
-#: a worker's 209 MB; ``bench/analyse_memory.py``); almost every HTML page is far smaller.
-ANALYSE_MAXSIZE = 5 * 1024 * 1024
+#: Default of :attr:`ExtractionOptions.max_size` (``WARCLOOM_ANALYSE_MAXSIZE``). A worker
+#: (~80 MB) peaks ~100 MB higher on a 2 MiB news page, ~200 MB on 5 MiB, 1.5 GB on 40 MiB,
+#: and more on markup dense in elements (trafilatura copies the tree): 2 MiB of a list of
+#: links ~200 MB, 5 MiB ~480 MB (``bench/analyse_memory.py``). Almost every HTML page is far
+#: smaller than 2 MiB, and its text near the start.
+ANALYSE_MAXSIZE = 2 * 1024 * 1024
 #: Default of :attr:`ExtractionOptions.max_links`.
 MAX_LINKS = 10_000
 
@@ -109,7 +111,7 @@ class PageAnalysis:
     """What a page yields: metadata, clean text, language tags, typed links, and what went
     wrong, per :data:`Stage` (``{"languages": "IndexError: ..."}``), and what was cut to
     bound the memory an analysis takes, per stage as well: the HTML parsed
-    (``{"parse": {"bytes": 41943040, "analysed": 5242879}}``, see
+    (``{"parse": {"bytes": 41943040, "analysed": 2097140}}``, see
     :attr:`ExtractionOptions.max_size`) and the links kept (``{"links": {"kept": 10000,
     "beyond": 90000}}``, see :attr:`ExtractionOptions.max_links`)."""
 
