@@ -6,6 +6,7 @@ This is the CPU-bound part of a crawl; it runs in worker processes (see
 
 from __future__ import annotations
 
+import codecs
 import functools
 import logging
 from collections.abc import Sequence
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from archive.links import Link, LinkRules
 
 __all__ = [
+    "ANALYSE_MAXSIZE",
+    "MAX_LINKS",
     "ExtractionOptions",
     "HtmlPage",
     "LinksWanted",
@@ -32,6 +35,15 @@ LinksWanted = Literal["all", "related", "none"]
 #: and parsing, the link pass, text extraction, language tagging, and the whole analysis (a
 #: worker that died or timed out). A stage's failure costs only what that stage gives.
 Stage = Literal["parse", "links", "text", "languages", "analysis"]
+
+#: Default of :attr:`ExtractionOptions.max_size` (``WARCLOOM_ANALYSE_MAXSIZE``). A worker
+#: (~80 MB) peaks ~100 MB higher on a 2 MiB news page, ~200 MB on 5 MiB, 1.5 GB on 40 MiB,
+#: and more on markup dense in elements (trafilatura copies the tree): 2 MiB of a list of
+#: links ~200 MB, 5 MiB ~480 MB (``bench/analyse_memory.py``). Almost every HTML page is far
+#: smaller than 2 MiB, and its text near the start.
+ANALYSE_MAXSIZE = 2 * 1024 * 1024
+#: Default of :attr:`ExtractionOptions.max_links`.
+MAX_LINKS = 10_000
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +77,15 @@ class ExtractionOptions:
     with_text: bool = True
     link_rules: LinkRules = field(default_factory=_default_link_rules)
     links: LinksWanted = "all"  # which links to find: all (typed), related only, or none
+    #: bytes of HTML analysed (0: all); the rest is archived but not parsed
+    max_size: int = ANALYSE_MAXSIZE
+    #: links kept per page (0: all); the link elements beyond are only counted
+    max_links: int = MAX_LINKS
+
+    def __post_init__(self) -> None:
+        for name in ("max_size", "max_links"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0 (0: no cap), got {getattr(self, name)}")
 
     def trafilatura_kwargs(self) -> dict[str, Any]:
         return {
@@ -88,7 +109,11 @@ def extractor_info(options: ExtractionOptions) -> dict[str, Any]:
 @dataclass(frozen=True)
 class PageAnalysis:
     """What a page yields: metadata, clean text, language tags, typed links, and what went
-    wrong, per :data:`Stage` (``{"languages": "IndexError: ..."}``)."""
+    wrong, per :data:`Stage` (``{"languages": "IndexError: ..."}``), and what was cut to
+    bound the memory an analysis takes, per stage as well: the HTML parsed
+    (``{"parse": {"bytes": 41943040, "analysed": 2097140}}``, see
+    :attr:`ExtractionOptions.max_size`) and the links kept (``{"links": {"kept": 10000,
+    "beyond": 90000}}``, see :attr:`ExtractionOptions.max_links`)."""
 
     charset: str
     links: tuple[Link, ...]
@@ -103,6 +128,7 @@ class PageAnalysis:
     languages: LanguageTags | None = None
     errors: dict[Stage, str] = field(default_factory=dict)
     charset_declared: str | None = None  # when it did not fit the bytes and was overridden
+    truncated: dict[Stage, dict[str, int]] = field(default_factory=dict)
 
     @property
     def word_count(self) -> int:
@@ -127,6 +153,8 @@ class PageAnalysis:
         fields["links"] = [link.to_json() for link in self.links]
         if self.errors:
             fields["analysis-errors"] = dict(self.errors)
+        if self.truncated:
+            fields["analysis-truncated"] = {k: dict(v) for k, v in self.truncated.items()}
         return fields
 
 
@@ -191,6 +219,27 @@ def _parse(text: str) -> Any:
         )
 
 
+def _cut_point(body: bytes, limit: int) -> int:
+    """Where to cut ``body`` to keep at most ``limit`` bytes of it, looking back at most
+    64 KiB: before a ``<`` (no tag cut in two), else before a line break or a space, else on
+    a UTF-8 character boundary. Bytes below 0x40 are never part of a multibyte character in
+    the ASCII-compatible charsets (UTF-8, EUC-*, GBK, Big5, Shift_JIS), so the cut never
+    splits one; a UTF-16 or UTF-32 body with a BOM is cut on a code unit boundary."""
+    start = max(0, limit - (64 << 10))
+    cut = body.rfind(b"<", start, limit + 1)
+    if cut <= 0:
+        cut = max(body.rfind(b"\n", start, limit + 1), body.rfind(b" ", start, limit + 1))
+    if cut <= 0:
+        cut = limit
+        while cut > limit - 3 and 0x80 <= body[cut] < 0xC0:  # a UTF-8 continuation byte
+            cut -= 1
+    if body.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        cut -= cut % 4
+    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        cut -= cut % 2
+    return cut
+
+
 class HtmlPage(NamedTuple):
     """An HTML body (content-encoding already removed) and what came with it."""
 
@@ -223,27 +272,35 @@ def analyse_pages(
     Content-Type header, a BOM or ``<meta>`` (as Scrapy does), or from detection when the
     declared one does not fit the bytes (:mod:`archive.charset`). Never raises on bad input:
     failures land in ``errors``, and a stage that fails costs the page only what that stage
-    gives (links, text, or languages: ``und``).
+    gives (links, text, or languages: ``und``). Only the first ``options.max_size`` bytes of
+    a body are analysed and ``options.max_links`` links kept (``truncated`` says what was cut):
+    every caller (the crawl's workers, export, re-extraction) gets these caps here.
     """
     import trafilatura
 
     from archive.languages import tag_languages_many
-    from archive.links import extract_links
+    from archive.links import page_links
 
     options = options or ExtractionOptions()
     states = [_Analysis(page) for page in pages]
-    parsed = [state for state in states if state.parse()]
+    parsed = [state for state in states if state.parse(options.max_size)]
     if options.links != "none":
         related = options.links == "related"
         for state in parsed:
             try:
-                state.links = tuple(
-                    extract_links(
-                        state.tree, state.page.url, options.link_rules, only_related=related
-                    )
+                found = page_links(
+                    state.tree,
+                    state.page.url,
+                    options.link_rules,
+                    only_related=related,
+                    max_links=options.max_links or None,
                 )
             except Exception as exc:  # a bug of ours: the text and languages are still due
                 state.fail("links", exc)
+                continue
+            state.links = tuple(found.links)
+            if found.beyond:
+                state.truncated["links"] = {"kept": len(found.links), "beyond": found.beyond}
     if not options.with_text:
         return [state.finish() for state in states]
     kwargs = options.trafilatura_kwargs()
@@ -292,14 +349,21 @@ class _Analysis:
         self.document: Any = None
         self.tags: LanguageTags | None = None
         self.errors: dict[Stage, str] = {}
+        self.truncated: dict[Stage, dict[str, int]] = {}
         self.declared = _declared_languages(None, page.content_language)
 
-    def parse(self) -> bool:
-        """Decode and parse; False (with ``error``) when there is no document to analyse."""
+    def parse(self, max_size: int) -> bool:
+        """Decode and parse the first ``max_size`` bytes (0: all); False (with ``error``)
+        when there is no document to analyse."""
         from archive.charset import decode_html
 
         page = self.page
-        decoded = decode_html(page.body, page.content_type)
+        body = page.body
+        if 0 < max_size < len(body):
+            cut = _cut_point(body, max_size)
+            self.truncated["parse"] = {"bytes": len(body), "analysed": cut}
+            body = body[:cut]
+        decoded = decode_html(body, page.content_type)
         self.charset = decoded.charset
         if decoded.declared:
             logger.info("%s declares %s but is %s", page.url, decoded.declared, decoded.charset)
@@ -338,6 +402,7 @@ class _Analysis:
                 languages=self.tags,
                 errors=self.errors,
                 charset_declared=self.charset_declared,
+                truncated=self.truncated,
             )
         text = document.text or ""
         return PageAnalysis(
@@ -354,4 +419,5 @@ class _Analysis:
             languages=self.tags,
             errors=self.errors,
             charset_declared=self.charset_declared,
+            truncated=self.truncated,
         )

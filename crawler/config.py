@@ -98,6 +98,7 @@ class WarcloomConfig:
                 include_comments=settings.getbool("WARCLOOM_INCLUDE_COMMENTS", False),
                 fast=settings.getbool("WARCLOOM_FAST_EXTRACTION", False),
                 with_text=extract,
+                max_size=settings.getint("WARCLOOM_ANALYSE_MAXSIZE", ExtractionOptions.max_size),
             ),
         )
 

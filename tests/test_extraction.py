@@ -156,7 +156,7 @@ def test_a_link_pass_failure_costs_only_the_links(monkeypatch: pytest.MonkeyPatc
 
     pages = [HtmlPage(english_page(), "http://example.org/a")]
     expected = analyse_pages(pages)[0]
-    monkeypatch.setattr(archive.links, "extract_links", raising(RecursionError("too deep")))
+    monkeypatch.setattr(archive.links, "page_links", raising(RecursionError("too deep")))
     result = analyse_pages(pages)[0]
     assert result.errors == {"links": "RecursionError: too deep"}
     assert result.links == ()

@@ -20,7 +20,7 @@ expects. :func:`lookup` does that search on a file with seeks, without loading i
 
 from __future__ import annotations
 
-from archive.index._build import index_files
+from archive.index._build import index_files, iter_index
 from archive.index._entry import ARCHIVE_EXTENSIONS, IndexEntry, url_key
 from archive.index._lookup import iter_prefix, lookup
 from archive.index._write import (
@@ -37,6 +37,7 @@ __all__ = [
     "UpdateResult",
     "archive_files",
     "index_files",
+    "iter_index",
     "iter_prefix",
     "lookup",
     "rebuild_index",

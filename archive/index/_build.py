@@ -1,21 +1,33 @@
-"""Index lines from WARC/ARC files, with metadata and conversion records joined in."""
+"""Index lines from WARC/ARC files, with metadata and conversion records joined in.
+
+Memory stays flat however many records are indexed: a first pass reads the files into
+sorted runs on disk (:mod:`archive.index._runs`) grouped by record ID, each response's
+analyses ahead of its lines; a second pass joins the newest analyses (:class:`Newest`) to
+the lines of each response in turn and sorts the lines the same way; reading merges them.
+Of a metadata record only what the index shows (charset, languages, title) is kept.
+"""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
+import itertools
 import json
 import logging
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.analysis import WARC_FIELDS, Newest, analysis_target, language_codes, parse_warc_date
 from archive.index._entry import url_key
+from archive.index._runs import SortedRuns
 from archive.reader import ReadError, RecordRef, iter_records
 from archive.records import parse_warc_fields
 
@@ -26,48 +38,104 @@ _POST_METHODS = ("POST", "PUT")
 _MAX_REQUEST_BODY = 1 << 16
 
 
-def _joined_fields(meta: dict[str, Any] | None, conv_codes: str | None) -> dict[str, str]:
+class _MetadataFields(NamedTuple):
+    """What a metadata record gives its response's line ("" for what it does not say)."""
+
+    charset: str
+    languages: str  # ISO 639-3 codes, most of the text first, comma-joined
+    title: str  # whitespace collapsed
+
+    @classmethod
+    def of(cls, meta: dict[str, Any]) -> _MetadataFields:
+        charset = meta.get("charset")
+        title = meta.get("title")
+        return cls(
+            charset if isinstance(charset, str) else "",
+            ",".join(language_codes(meta.get("languages"))),
+            " ".join(title.split()) if isinstance(title, str) else "",
+        )
+
+
+def _joined_fields(meta: _MetadataFields | None, conv_codes: str | None) -> dict[str, str]:
     """Index fields from a response's newest metadata fields and conversion languages."""
     out: dict[str, str] = {}
-    meta = meta or {}
-    charset = meta.get("charset")
-    if isinstance(charset, str) and charset:
+    charset, languages, title = meta or ("", "", "")
+    if charset:
         out["charset"] = charset
-    languages = ",".join(language_codes(meta.get("languages")))
-    if not languages and conv_codes:
-        languages = conv_codes
+    languages = languages or conv_codes or ""
     if languages:
         out["languages"] = languages
-    title = meta.get("title")
-    if isinstance(title, str) and title.strip():
-        out["title"] = " ".join(title.split())
+    if title:
+        out["title"] = title
     return out
 
 
 @dataclass
-class _Pending:
-    """Lines of one indexing run before the join; entries keep the response record ID."""
+class _Entry:
+    """An index line before the join: its key may still change (a POST body goes into it)."""
 
-    entries: list[tuple[str | None, str, str, dict[str, str]]] = field(default_factory=list)
-    joined: Newest[Any] = field(default_factory=Newest)
-    response_ids: set[str] = field(default_factory=set)
-    seq: int = 0
+    record_id: str  # "" when the record has none
+    key: str
+    timestamp: str
+    data: dict[str, str]
+    is_response: bool  # a response, revisit or resource: what analyses refer to
+    seq: int
 
-    def lines(self) -> list[str]:
-        out = set()
-        for rid, key, ts, data in self.entries:
-            extra = (
-                _joined_fields(self.joined.get(rid, "metadata"), self.joined.get(rid, "conversion"))
-                if rid is not None
-                else {}
-            )
-            key = data.get("_urlkey", key)
-            public = {k: v for k, v in data.items() if not k.startswith("_")}
-            out.add(f"{key} {ts} {json.dumps({**public, **extra}, ensure_ascii=False)}")
-        return sorted(out)  # str order by code point == UTF-8 byte order
 
-    def referred_ids(self) -> set[str]:
-        return self.joined.response_ids()
+_ANALYSIS, _LINE = 0, 1  # a response's analyses sort ahead of its lines
+
+
+class _Build:
+    """One indexing run. :meth:`add_entry` and :meth:`add_analysis` take what the files
+    hold, :meth:`join` gives each line its response's newest analysis, :meth:`lines` reads
+    the lines back sorted. Items wait in sorted runs on disk, in ``directory``."""
+
+    def __init__(self, directory: str) -> None:
+        # (record ID, _ANALYSIS, seq, (kind, rank, value)) and (record ID, _LINE, seq, ...)
+        self.by_record = SortedRuns(directory)
+        self.sorted_lines = SortedRuns(directory)
+        self.seq = 0  # records read: the position in the files, for the analyses' rank
+        self.orphans = 0  # responses that analyses refer to, not in these files
+
+    def add_entry(self, entry: _Entry) -> None:
+        line = f"{entry.key} {entry.timestamp} {json.dumps(entry.data, ensure_ascii=False)}"
+        self.by_record.add((entry.record_id, _LINE, entry.seq, (line, entry.is_response)))
+
+    def add_analysis(self, response_id: str, kind: str, rank: tuple[Any, ...], value: Any) -> None:
+        self.by_record.add((response_id, _ANALYSIS, self.seq, (kind, rank, value)))
+
+    def join(self) -> None:
+        """Each line with the fields of its response's newest analyses, into sorted runs;
+        count the orphans."""
+        for record_id, items in itertools.groupby(self.by_record, key=itemgetter(0)):
+            joined: Newest[Any] = Newest()
+            referred = has_response = False
+            for _, tag, _, payload in items:
+                if tag == _ANALYSIS:
+                    kind, rank, value = payload
+                    joined.offer(record_id, kind, rank, lambda value=value: value)
+                    referred = True
+                    continue
+                line, is_response = payload
+                has_response = has_response or is_response
+                if record_id:
+                    extra = _joined_fields(
+                        joined.get(record_id, "metadata"), joined.get(record_id, "conversion")
+                    )
+                    if extra:  # into the JSON object the line ends with
+                        line = f"{line[:-1]}, {json.dumps(extra, ensure_ascii=False)[1:]}"
+                self.sorted_lines.add(line)
+            if referred and not has_response:
+                self.orphans += 1
+
+    def lines(self) -> Iterator[str]:
+        """The joined lines, sorted (str order by code point == UTF-8 byte order), once
+        each."""
+        last = None
+        for line in self.sorted_lines:
+            if line != last:
+                yield line
+            last = line
 
 
 def index_files(
@@ -80,20 +148,40 @@ def index_files(
 
     ``filename`` in each line is relative to ``root`` (the collection's ``archive/``
     directory), or the file's base name without a root. Unreadable parts of files are
-    skipped and reported in ``errors``.
+    skipped and reported in ``errors``. :func:`iter_index` gives the same lines without
+    holding them all.
     """
-    return _index(paths, root, errors).lines()
+    return list(iter_index(paths, root=root, errors=errors))
 
 
-def _index(
+def iter_index(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    root: str | os.PathLike[str] | None = None,
+    errors: list[ReadError] | None = None,
+    tmpdir: str | os.PathLike[str] | None = None,
+) -> Iterator[str]:
+    """:func:`index_files`, one line at a time, in memory that does not grow with the
+    files: what waits is written to a temporary directory in ``tmpdir`` (the system's by
+    default), removed when the lines are exhausted or the iterator closed."""
+    with _indexed(paths, root, errors, tmpdir) as build:
+        yield from build.lines()
+
+
+@contextlib.contextmanager
+def _indexed(
     paths: Iterable[str | os.PathLike[str]],
     root: str | os.PathLike[str] | None,
     errors: list[ReadError] | None,
-) -> _Pending:
-    pending = _Pending()
-    for path in paths:
-        _index_file(os.fspath(path), _rel_name(path, root), pending, errors)
-    return pending
+    tmpdir: str | os.PathLike[str] | None = None,
+) -> Iterator[_Build]:
+    """Index ``paths`` and join: a :class:`_Build` to read the lines from, while open."""
+    with tempfile.TemporaryDirectory(prefix=".index-runs-", dir=tmpdir) as directory:
+        build = _Build(directory)
+        for path in paths:
+            _index_file(os.fspath(path), _rel_name(path, root), build, errors)
+        build.join()
+        yield build
 
 
 def _rel_name(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:
@@ -106,12 +194,12 @@ def _rel_name(path: str | os.PathLike[str], root: str | os.PathLike[str] | None)
     return rel.replace(os.sep, "/")
 
 
-def _index_file(path: str, filename: str, pending: _Pending, errors: list[ReadError] | None):
+def _index_file(path: str, filename: str, build: _Build, errors: list[ReadError] | None):
     prev: _Seen | None = None
     for ref in iter_records(path, errors=errors):
-        pending.seq += 1
-        entry: dict[str, str] | None = None
-        _collect_referring(ref, pending)
+        build.seq += 1
+        entry: _Entry | None = None
+        _collect_referring(ref, build)
 
         if _is_indexed(ref):
             if not ref.addressable:
@@ -123,11 +211,15 @@ def _index_file(path: str, filename: str, pending: _Pending, errors: list[ReadEr
                     "fixed with warcio recompress",
                 )
             else:
-                entry = _index_entry(ref, filename, pending, errors)
+                entry = _index_entry(ref, filename, build.seq, errors)
 
         seen = _Seen.of(ref, entry)
         _join_request(prev, seen)
+        if prev is not None and prev.entry is not None:  # done: only its neighbours join it
+            build.add_entry(prev.entry)
         prev = seen
+    if prev is not None and prev.entry is not None:
+        build.add_entry(prev.entry)
 
 
 def _is_indexed(ref: RecordRef) -> bool:
@@ -141,8 +233,8 @@ def _is_indexed(ref: RecordRef) -> bool:
 
 
 def _index_entry(
-    ref: RecordRef, filename: str, pending: _Pending, errors: list[ReadError] | None
-) -> dict[str, str] | None:
+    ref: RecordRef, filename: str, seq: int, errors: list[ReadError] | None
+) -> _Entry | None:
     rec = ref.record
     url = ref.header("WARC-Target-URI") or ""
     for bad, repl in (("\r", "%0D"), ("\n", "%0A"), ("\x0c", "%0C"), ("\x00", "%00")):
@@ -181,11 +273,9 @@ def _index_entry(
     data["offset"] = str(ref.offset)
     data["filename"] = filename
 
-    rid = ref.header("WARC-Record-ID")
-    if rid and rec.rec_type in ("response", "revisit", "resource"):
-        pending.response_ids.add(rid)
-    pending.entries.append((rid, url_key(url), timestamp, data))
-    return data
+    rid = ref.header("WARC-Record-ID") or ""
+    is_response = bool(rid) and rec.rec_type in ("response", "revisit", "resource")
+    return _Entry(rid, url_key(url), timestamp, data, is_response, seq)
 
 
 def _mime(content_type: str | None) -> str:
@@ -208,19 +298,19 @@ def _skip(ref: RecordRef, errors: list[ReadError] | None, message: str) -> None:
         errors.append(ReadError(ref.path, ref.offset, message))
 
 
-def _collect_referring(ref: RecordRef, pending: _Pending) -> None:
+def _collect_referring(ref: RecordRef, build: _Build) -> None:
     target = analysis_target(ref)
     if target is None:
         return
     kind, response_id = target
-    rank = (parse_warc_date(ref.header("WARC-Date")), pending.seq)
+    rank = (parse_warc_date(ref.header("WARC-Date")), build.seq)
     if kind == "metadata":
-        pending.joined.offer(response_id, kind, rank, lambda: _read_fields(ref))
+        build.add_analysis(response_id, kind, rank, _MetadataFields.of(_read_fields(ref)))
     else:
         codes = ref.header("WARC-Identified-Content-Language")
         if codes:
             value = ",".join(c.strip() for c in codes.split(",") if c.strip())
-            pending.joined.offer(response_id, kind, rank, lambda: value)
+            build.add_analysis(response_id, kind, rank, value)
 
 
 def _read_fields(ref: RecordRef) -> dict[str, Any]:
@@ -237,13 +327,13 @@ class _Seen:
     record_id: str | None
     url: str | None
     concurrent_to: list[str]
-    entry: dict[str, str] | None = None
+    entry: _Entry | None = None
     method: str = ""
     content_type: str | None = None
     body: bytes = b""
 
     @classmethod
-    def of(cls, ref: RecordRef, entry: dict[str, str] | None) -> _Seen:
+    def of(cls, ref: RecordRef, entry: _Entry | None) -> _Seen:
         headers = ref.record.rec_headers.headers
         seen = cls(
             ref.rec_type,
@@ -278,9 +368,9 @@ def _join_request(first: _Seen | None, second: _Seen) -> None:
         req, resp = second, first
     else:
         return
-    entry = resp.entry
-    if entry is None or req.method not in _POST_METHODS:
+    if resp.entry is None or req.method not in _POST_METHODS:
         return
+    entry = resp.entry.data
     if req.url != entry["url"] or not first.linked(second):
         return
     from cdxj_indexer.postquery import append_method_query  # ~0.2 s to import: only for POSTs
@@ -291,7 +381,7 @@ def _join_request(first: _Seen | None, second: _Seen) -> None:
     entry["method"] = req.method
     if query:
         entry["requestBody"] = query
-    entry["_urlkey"] = url_key(entry["url"] + append)
+    resp.entry.key = url_key(entry["url"] + append)
 
 
 # ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Index files: written atomically, merged under a lock, rebuilt from a directory of archive
-files. Where a collection keeps them is :mod:`archive.collection`'s business."""
+files, all as streams (the runs waiting to be merged go to a temporary directory beside the
+index). Where a collection keeps them is :mod:`archive.collection`'s business."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.index._build import _index, index_files
+from archive.index._build import _indexed
 from archive.index._entry import ARCHIVE_EXTENSIONS
 from archive.reader import ReadError
 
@@ -70,9 +71,14 @@ def rebuild_index(index: Path, archive: Path, *, errors: list[ReadError] | None 
     """Index every archive file under ``archive`` anew into ``index``; return the number of
     lines."""
     with _locked(index):
-        lines = index_files(archive_files(archive), root=archive, errors=errors)
+        return _rebuild(index, archive, errors)
+
+
+def _rebuild(index: Path, archive: Path, errors: list[ReadError] | None) -> int:
+    with _indexed(archive_files(archive), archive, errors, index.parent) as build:
+        lines = _Counted(build.lines())
         write_index(lines, index)
-    return len(lines)
+    return lines.count
 
 
 def update_index(
@@ -89,28 +95,37 @@ def update_index(
     them (a response in an older file, or a re-extraction), the existing line of that
     response would have to change: then every file under ``archive`` is indexed anew.
     """
-    with _locked(index):
-        pending = _index(new_warc_paths, archive, errors)
-        orphans = pending.referred_ids() - pending.response_ids
-        if orphans and index.exists():
+    with _locked(index), _indexed(new_warc_paths, archive, errors, index.parent) as build:
+        if build.orphans and index.exists():
             logger.info(
                 "%d referring record(s) point outside the new files: re-indexing %s",
-                len(orphans),
+                build.orphans,
                 archive,
             )
-            lines = index_files(archive_files(archive), root=archive, errors=errors)
-            write_index(lines, index)
-            return UpdateResult(lines_added=len(lines), rebuilt=True)
+            return UpdateResult(lines_added=_rebuild(index, archive, errors), rebuilt=True)
 
-        new_lines = pending.lines()
+        new_lines = _Counted(build.lines())
         if not index.exists():
             write_index(new_lines, index)
-            return UpdateResult(lines_added=len(new_lines), rebuilt=False)
+            return UpdateResult(lines_added=new_lines.count, rebuilt=False)
 
         with open(index, "rb") as old:
             merged = heapq.merge(old, (line.encode("utf-8") + b"\n" for line in new_lines))
             _atomic_write(index, _dedup(merged))
-    return UpdateResult(lines_added=len(new_lines), rebuilt=False)
+    return UpdateResult(lines_added=new_lines.count, rebuilt=False)
+
+
+class _Counted:
+    """Lines passed through, counted."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines = lines
+        self.count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.lines:
+            self.count += 1
+            yield line
 
 
 def _dedup(lines: Iterable[bytes]) -> Iterator[bytes]:

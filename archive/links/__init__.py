@@ -1,9 +1,10 @@
 """Every link of a page, typed by the region it sits in, and the URLs a crawler follows.
 
 The public names live in :mod:`archive.links._extract` (:func:`extract_links`,
-:func:`follow_urls`, :class:`Link`, :class:`LinkRules`). The pieces it hides: URLs in
-:mod:`archive.links._urls`, related-reading blocks in :mod:`archive.links._related`, the
-article body and the other regions in :mod:`archive.links._regions`.
+:func:`page_links`, :func:`follow_urls`, :class:`Link`, :class:`LinkRules`). The pieces it
+hides: URLs in :mod:`archive.links._urls`, related-reading blocks in
+:mod:`archive.links._related`, the article body and the other regions in
+:mod:`archive.links._regions`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from ._extract import (
     FollowMode,
     Link,
     LinkRules,
+    PageLinks,
     Region,
     extract_links,
     follow_urls,
+    page_links,
 )
 
 __all__ = [
@@ -23,7 +26,9 @@ __all__ = [
     "FollowMode",
     "Link",
     "LinkRules",
+    "PageLinks",
     "Region",
     "extract_links",
     "follow_urls",
+    "page_links",
 ]

@@ -25,7 +25,16 @@ from ._regions import Region, Regions, body_roots, compile_selector
 from ._related import MAX_RELATED_LINKS, related_roots
 from ._urls import base_root, document_base, resolve
 
-__all__ = ["MAX_RELATED_LINKS", "Link", "LinkRules", "Region", "extract_links", "follow_urls"]
+__all__ = [
+    "MAX_RELATED_LINKS",
+    "Link",
+    "LinkRules",
+    "PageLinks",
+    "Region",
+    "extract_links",
+    "follow_urls",
+    "page_links",
+]
 
 FollowMode = Literal["related", "content", "all"]
 
@@ -106,8 +115,32 @@ def extract_links(
     ``tree`` is not modified. URLs are absolute (``<base href>`` respected), safe, and have no
     fragment. A URL found in several regions is listed once per region; the first non-empty
     anchor text is kept. ``only_related``: the ``related`` ones only (the same list filtered),
-    without typing the others.
+    without typing the others. :func:`page_links` does the same with a cap.
     """
+    return page_links(tree, base_url, rules, only_related=only_related).links
+
+
+@dataclass(frozen=True)
+class PageLinks:
+    """The links of a page (see :func:`page_links`)."""
+
+    links: list[Link]
+    #: link elements (``a``/``area`` with an href) left unread once ``max_links`` links were
+    #: found, counting the one that did not fit: not resolved, typed or de-duplicated
+    beyond: int = 0
+
+
+def page_links(
+    tree: lxml.html.HtmlElement,
+    base_url: str,
+    rules: LinkRules = LinkRules(),
+    *,
+    only_related: bool = False,
+    max_links: int | None = None,
+) -> PageLinks:
+    """:func:`extract_links`, stopping at ``max_links`` links (None: no cap); the link
+    elements after the cap are only counted (``beyond``), so a page with 100,000 links costs
+    the memory of ``max_links``."""
     base = document_base(tree, base_url)
     root = base_root(base)
     body = body_roots(tree, rules.body)
@@ -138,12 +171,15 @@ def extract_links(
         key = (url, region)
         seen = out.get(key)
         if seen is None:
+            if max_links is not None and len(out) >= max_links:
+                beyond = 1 + sum(1 for rest in anchors if rest.get("href") is not None)
+                return PageLinks(list(out.values()), beyond)
             out[key] = Link(url, region, _anchor_text(a))
         elif not seen.text:
             text = _anchor_text(a)
             if text:
                 out[key] = Link(url, region, text)
-    return list(out.values())
+    return PageLinks(list(out.values()))
 
 
 def _outermost(roots: set[etree._Element]) -> list[etree._Element]:
