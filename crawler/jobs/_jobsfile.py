@@ -175,7 +175,8 @@ class JobsFile:
         except (OSError, UnicodeDecodeError) as exc:
             raise JobsFileError(f"{path}: cannot read it: {exc}") from None
         except tomllib.TOMLDecodeError as exc:
-            raise JobsFileError(f"{path}: TOML syntax error: {exc}") from None
+            where = _syntax_error_place(path, str(exc))
+            raise JobsFileError(f"{path}: {where}TOML syntax error: {exc}") from None
         unknown = sorted(set(raw) - {"jobs"})
         if unknown:
             raise JobsFileError(f"{path}: unknown key {unknown[0]!r} (only [jobs.NAME] tables)")
@@ -193,6 +194,28 @@ class JobsFile:
 
     def get(self, name: str) -> Job | None:
         return next((job for job in self.jobs if job.name == name), None)
+
+
+def _syntax_error_place(path: Path, message: str) -> str:
+    """``job 'NAME': KEY: `` for the place a TOML error names, as far as the text says (the
+    key only if the error is within its line: at a line's start the error is the line's
+    before)."""
+    found = re.search(r"at line (\d+), column (\d+)", message)
+    if not found:
+        return ""
+    row, column = int(found.group(1)), int(found.group(2))
+    lines = path.read_text(encoding="utf-8").splitlines()[:row]
+    job = None
+    for line in lines:
+        header = re.match(r"\s*\[\s*jobs\.([A-Za-z0-9_-]+)", line)
+        if header:
+            job = header.group(1)
+    if not job:
+        return ""
+    assignment = re.match(r"\s*([A-Za-z0-9_-]+)\s*=", lines[-1]) if lines else None
+    if assignment and column > assignment.end():
+        return f"job {job!r}: {assignment.group(1)}: "
+    return f"job {job!r}: "
 
 
 class _Mistake(Exception):

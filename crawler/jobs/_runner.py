@@ -122,11 +122,12 @@ class JobRun:
         if on_start is not None:
             on_start(self)
         assert self.process.stdout is not None
-        for raw in self.process.stdout:
-            line = raw.rstrip("\n")
-            tail.append(line)
-            if self.echo is not None:
-                self.echo(line)
+        with self.process.stdout:
+            for raw in self.process.stdout:
+                line = raw.rstrip("\n")
+                tail.append(line)
+                if self.echo is not None:
+                    self.echo(line)
         return tail
 
     @property
