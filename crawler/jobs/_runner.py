@@ -19,7 +19,7 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class JobRun:
         self.echo = echo
         self.python = python
         self.process: subprocess.Popen[str] | None = None
+        self.interrupted = False  # we asked it to stop
 
     def command(self, stats_path: Path) -> list[str]:
         return [
@@ -101,6 +102,9 @@ class JobRun:
         run = run_from_stats(
             stats, code, started=started, finished=finished, job=self.job.name, note=note
         )
+        if self.interrupted and run.outcome == "failed" and not stats:
+            # stopped before Scrapy listened for SIGINT: a KeyboardInterrupt, nothing crawled
+            run = replace(run, outcome="interrupted", note=f"stopped while starting; {run.note}")
         coll.record_run(run)
         return RunResult(run, exit_code)
 
@@ -136,6 +140,7 @@ class JobRun:
 
     def interrupt(self) -> None:
         """Ask the crawl to stop: it closes and indexes its files, then exits."""
+        self.interrupted = True
         self._signal(signal.SIGINT)
 
     def kill(self) -> None:
