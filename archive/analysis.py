@@ -31,6 +31,7 @@ __all__ = [
     "analysis_target",
     "build_analysis_records",
     "language_codes",
+    "normalise",
     "parse_warc_date",
     "text_hash",
 ]
@@ -93,6 +94,10 @@ class Newest(Generic[T]):
         found = self._best.get((response_id, kind))
         return None if found is None else found[1]
 
+    def ranked(self, response_id: str, kind: str) -> tuple[Rank, T] | None:
+        """The newest record's rank and value."""
+        return self._best.get((response_id, kind))
+
     def response_ids(self) -> set[str]:
         return {rid for rid, _ in self._best}
 
@@ -136,8 +141,12 @@ def build_analysis_records(
     return records
 
 
+def normalise(text: str) -> str:
+    """A text after Unicode NFKC, case folding and whitespace collapsing."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
 def text_hash(text: str) -> bytes:
-    """BLAKE2b-128 of a text after Unicode NFKC, case folding and whitespace collapsing:
-    equal for texts that differ only in those."""
-    normal = _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-    return hashlib.blake2b(normal.encode("utf-8"), digest_size=16).digest()
+    """BLAKE2b-128 of the text after :func:`normalise`: equal for texts that differ only in
+    what normalising takes away (export's exact dedup, a recrawl's ``unchanged-text``)."""
+    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).digest()

@@ -11,8 +11,10 @@ from crawler import wire
 from crawler.archive_source import ArchiveReplayAddon
 from crawler.capture import WarcCaptureMiddleware
 from crawler.frontier import FrontierAddon
+from crawler.history import RunHistoryExtension
 from crawler.pipelines import WarcMetadataPipeline
 from crawler.progress import ProgressExtension
+from crawler.recrawl import RecrawlMiddleware
 from crawler.retry import RetryAfterMiddleware
 from crawler.safety import PrivateAddressMiddleware, RefusedAnswerMiddleware
 from crawler.warcstore import WarcStoreExtension
@@ -25,6 +27,7 @@ __all__ = ["WarcloomAddon"]
 # turned into a refusal above capture and retry, so neither sees it.
 GUARD_PRIORITY = 40
 CAPTURE_PRIORITY = 950
+RECRAWL_PRIORITY = 960  # just outside capture: it decides what capture writes
 REFUSAL_PRIORITY = 990
 RETRY_PRIORITY = 550  # Scrapy's RetryMiddleware, replaced by one that honours Retry-After
 
@@ -44,6 +47,9 @@ class WarcloomAddon:
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, CAPTURE_PRIORITY
         )
+        settings.set_in_component_priority_dict(
+            "DOWNLOADER_MIDDLEWARES", RecrawlMiddleware, RECRAWL_PRIORITY
+        )
         settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RetryMiddleware, None)
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", RetryAfterMiddleware, RETRY_PRIORITY
@@ -51,6 +57,7 @@ class WarcloomAddon:
         settings.set_in_component_priority_dict("ITEM_PIPELINES", WarcMetadataPipeline, 300)
         settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)
         settings.set_in_component_priority_dict("EXTENSIONS", ProgressExtension, 500)
+        settings.set_in_component_priority_dict("EXTENSIONS", RunHistoryExtension, 600)
         contact = settings.get("WARCLOOM_CONTACT_URL")
         if contact and (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["addon"]:
             # a clear User-Agent with a contact URL, unless the project set its own

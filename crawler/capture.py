@@ -27,6 +27,7 @@ from archive.records import (
     build_request_record,
     record_id,
 )
+from crawler.recrawl import NOT_REQUESTED, REVISIT
 from crawler.warcstore import WarcStoreExtension
 from crawler.wire import TIMEOUT_FLAG, pop_wire_head
 
@@ -103,7 +104,9 @@ class WarcCaptureMiddleware:
         request.meta[_SENT] = id(request)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if "cached" in response.flags or not response.url.startswith(("http:", "https:")):
+        if "cached" in response.flags or NOT_REQUESTED in response.flags:
+            return response
+        if not response.url.startswith(("http:", "https:")):
             return response
         truncated = _truncation(response)
         wire = pop_wire_head(response.headers)
@@ -127,6 +130,7 @@ class WarcCaptureMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
             truncated=truncated,
             status_line=status_line,
+            revisit=request.meta.get(REVISIT),
         )
         response_record, request_record = build_capture(exchange)
         self.store.write([request_record, response_record])
@@ -135,6 +139,8 @@ class WarcCaptureMiddleware:
         if self.stats is not None:
             self.stats.inc_value("warcloom/captures")
             self.stats.inc_value(f"warcloom/captures/status/{response.status}")
+            if exchange.revisit is not None:
+                self.stats.inc_value("warcloom/captures/revisit")
             if truncated:
                 self.stats.inc_value("warcloom/captures/truncated")
         if truncated:

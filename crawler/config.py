@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from archive.extraction import ExtractionOptions
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-__all__ = ["FOLLOW_MODES", "WarcloomConfig", "crawler_config"]
+__all__ = ["FOLLOW_MODES", "WarcloomConfig", "crawler_config", "known_settings"]
 
 FOLLOW_MODES = ("related", "content", "all")
 FollowMode = Literal["related", "content", "all"]
@@ -119,6 +120,30 @@ def _link_rules(raw: Mapping[str, Any]) -> dict[str, dict[str, tuple[str, ...]]]
             kind: (sel,) if isinstance(sel, str) else tuple(sel) for kind, sel in kinds.items()
         }
     return rules
+
+
+_NAMED = re.compile(r"""["'](WARCLOOM_[A-Z0-9_]+)["']""")
+_READ_AS = re.compile(r"""\.get(int|float|bool)\(\s*["'](WARCLOOM_[A-Z0-9_]+)["']""")
+_TYPES: dict[str, type] = {"int": int, "float": float, "bool": bool}
+
+
+@functools.cache
+def known_settings() -> dict[str, type | None]:
+    """Every ``WARCLOOM_*`` setting the crawler knows, with the type it is read as (int,
+    float or bool; None: anything else): the names in crawler/settings.py and in the code
+    of the ``crawler`` package (this module, the add-ons, the commands), so a setting is
+    known where it is read."""
+    import crawler
+    from crawler import settings as project_settings
+
+    known: dict[str, type | None] = dict.fromkeys(
+        name for name in vars(project_settings) if name.startswith("WARCLOOM_")
+    )
+    for path in sorted(Path(crawler.__file__).parent.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        known.update((name, known.get(name)) for name in _NAMED.findall(source))
+        known.update((name, _TYPES[getter]) for getter, name in _READ_AS.findall(source))
+    return known
 
 
 _PARSED: WeakKeyDictionary[Crawler, WarcloomConfig] = WeakKeyDictionary()

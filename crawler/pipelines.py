@@ -1,4 +1,7 @@
-"""Item pipeline that stores each page's analysis next to its capture."""
+"""Item pipeline that stores each page's analysis next to its capture, with what changed
+since the page's last capture (:mod:`archive.changes`): ``change`` and
+``previous-capture`` in the metadata record make each article's version chain readable
+from the WARC files alone."""
 
 from __future__ import annotations
 
@@ -8,10 +11,14 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from archive.analysis import build_analysis_records
+from archive.analysis import build_analysis_records, text_hash
+from archive.changes import Change, compare_texts
+from archive.collection import LastCapture
 from archive.extraction import extractor_info
+from archive.records import build_metadata_record, warc_date
 from crawler.config import WarcloomConfig
-from crawler.items import PageItem
+from crawler.items import PageItem, RevisitItem
+from crawler.recrawl import RecrawlMiddleware
 from crawler.warcstore import WarcStoreExtension
 
 __all__ = ["WarcMetadataPipeline"]
@@ -23,6 +30,7 @@ class WarcMetadataPipeline:
     """Writes a metadata record and, when there is text, a conversion record per page."""
 
     def __init__(self, crawler: Crawler, store: WarcStoreExtension, config: WarcloomConfig):
+        self.crawler = crawler
         self.store = store
         self.stats = crawler.stats
         self.extractor = extractor_info(config.extraction) if config.extract else None
@@ -35,14 +43,22 @@ class WarcMetadataPipeline:
         return cls(crawler, store, store.config)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, PageItem):
-            return item
+        if isinstance(item, RevisitItem):
+            self._revisit(item)
+        elif isinstance(item, PageItem):
+            self._page(item)
+        return item
+
+    def _page(self, item: PageItem) -> None:
         analysis = item.analysis
+        change = self._change(item)
         fields = {
             "via": item.via,
             "hops-from-seed": item.depth,
             "fetch-time-ms": round(item.fetch_ms, 1),
             "status": item.status,
+            "change": change.to_json(),
+            "previous-capture": _previous(item.previous),
             "extractor": self.extractor,
             **analysis.metadata_fields(),
         }
@@ -51,7 +67,39 @@ class WarcMetadataPipeline:
         )
         self.store.write(records)
         self._count(item)
-        return item
+        self._count_change(item.url, change.kind)
+
+    def _revisit(self, item: RevisitItem) -> None:
+        fields = {
+            "via": item.via,
+            "hops-from-seed": item.depth,
+            "fetch-time-ms": round(item.fetch_ms, 1),
+            "status": item.status,
+            "change": {"kind": item.change},
+            "previous-capture": _previous(item.previous),
+        }
+        date = item.capture_date
+        self.store.write([build_metadata_record(item.url, item.response_id, date, fields)])
+        self._count_change(item.url, item.change)
+
+    def _change(self, item: PageItem) -> Change:
+        """``new``, ``unchanged-text`` or ``changed`` (with counts) against the text of the
+        page's previous capture."""
+        previous = item.previous
+        if previous is None:
+            return Change("new")
+        text = item.analysis.text
+        if previous.text_hash is not None and previous.text_hash == text_hash(text):
+            return Change("unchanged-text")
+        before = self.store.coll.analysis(previous.url, previous.payload_id).text or ""
+        return compare_texts(before, text)
+
+    def _count_change(self, url: str, kind: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"warcloom/change/{kind}")
+        recrawl = self.crawler.get_downloader_middleware(RecrawlMiddleware)
+        if recrawl is not None and recrawl.intervals is not None:
+            recrawl.intervals.record(url, kind)
 
     def _count(self, item: PageItem) -> None:
         if self.stats is None:
@@ -63,3 +111,10 @@ class WarcMetadataPipeline:
             logger.warning("Analysis problem on %s: %s", item.url, analysis.errors)
         if analysis.languages is not None and analysis.text:
             self.stats.inc_value(f"warcloom/pages/lang/{analysis.languages.primary()}")
+
+
+def _previous(previous: LastCapture | None) -> dict[str, str] | None:
+    """``previous-capture``: the record and date of the capture this one follows."""
+    if previous is None:
+        return None
+    return {"record-id": previous.record_id, "date": warc_date(previous.date)}

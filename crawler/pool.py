@@ -4,7 +4,8 @@ Results come back to the reactor thread as Deferreds, so spider callbacks can ``
 them while the crawl keeps downloading. trafilatura has no timeout of its own: a page
 that keeps a worker busy longer than ``timeout`` seconds is given up, its worker killed
 and replaced (pebble does that), and the page recorded with an error. A worker that dies
-(a crash, the OOM killer) is replaced the same way.
+(a crash, the OOM killer) is replaced the same way. Every worker analyses a small page
+when it starts, before it takes any: the timeout is a page's, never an import's.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ Analyse = Callable[..., PageAnalysis]
 WARM_UP_PAGE = b"<html><body><p>warm up</p></body></html>"
 
 
+def _warm_up(func: Analyse) -> None:
+    """A new worker's first analysis (imports, models loaded), outside any page's time."""
+    try:
+        func(WARM_UP_PAGE, "http://localhost/")
+    except Exception:  # a broken installation: start() reports it with its own error
+        logger.debug("warm-up analysis failed", exc_info=True)
+
+
 class ExtractionPool:
     """``analyse(...)`` in ``workers`` processes, or inline on the caller's thread."""
 
@@ -50,7 +59,10 @@ class ExtractionPool:
     def _processes(self) -> ProcessPool:
         if self._pool is None:
             self._pool = ProcessPool(
-                max_workers=self.workers, context=multiprocessing.get_context("spawn")
+                max_workers=self.workers,
+                context=multiprocessing.get_context("spawn"),
+                initializer=_warm_up,
+                initargs=(self.func,),
             )
         return self._pool
 

@@ -168,7 +168,7 @@ def test_cli_writes_a_wacz_from_an_output_directory(
     assert "4 pages" in capsys.readouterr().out
     with zipfile.ZipFile(out) as zf:
         assert read_json(zf, "datapackage.json")["title"] == "news"
-    assert main(["wacz", str(tmp_path / "missing"), "-o", str(out)]) == 1
+    assert main(["wacz", str(tmp_path / "missing"), "-o", str(out)]) == 2  # a bad argument
     assert "not a collection" in capsys.readouterr().err
     assert not list(tmp_path.glob(".*.tmp"))
 

@@ -70,6 +70,7 @@ class Capture:
     truncated: bool = False
     original: IndexEntry | None = None  # for a revisit: the capture whose payload it has
     original_id: str | None = None
+    original_date: str = ""  # its WARC-Date, as stored
     decoded: IO[bytes] | None = field(default=None, repr=False)  # set by decode()
 
     @property
@@ -245,6 +246,7 @@ def _merge(
         headers += [(k, v) for k, v in base.headers if k.lower() in _PAYLOAD_HEADERS]
         base.headers = headers
     base.original, base.original_id = base.entry, base.record_id
+    base.original_date = base.warc_date
     base.entry, base.url, base.record_id = revisit.entry, revisit.url, revisit.record_id
     base.warc_date = revisit.warc_date
     base.ip_address = revisit.ip_address or base.ip_address

@@ -7,6 +7,7 @@
     <out>/state/<name>.frontier.sqlite               the crawl frontier
     <out>/state/<name>.lock                          held by the run writing the collection
     <out>/state/<name>.history.jsonl                 one line per run (see ``_history``)
+    <out>/state/<name>.revisits.sqlite               adaptive revisit intervals per URL
 
 A collection that is not under a ``collections/`` directory keeps its state in ``state/``
 inside it. Files are only ever opened by the ``filename`` an index line names, and only if
@@ -81,6 +82,8 @@ class LastCapture:
     etag: str | None
     last_modified: str | None
     text_hash: bytes | None  # of the newest conversion text (:func:`archive.analysis.text_hash`)
+    payload_id: str  # the response record holding the payload (a revisit's original)
+    payload_date: str  # its WARC-Date, as stored
 
 
 @dataclass
@@ -164,6 +167,11 @@ class Collection:
         return self.state_dir / f"{self.name}.lock"
 
     @property
+    def revisit_state_path(self) -> Path:
+        """The adaptive revisit policy's per-URL intervals."""
+        return self.state_dir / f"{self.name}.revisits.sqlite"
+
+    @property
     def history_path(self) -> Path:
         return self.state_dir / f"{self.name}.history.jsonl"
 
@@ -190,7 +198,10 @@ class Collection:
     # -- the index -------------------------------------------------------------------------
 
     def captures(self, url: str, timestamp: str | None = None) -> list[IndexEntry]:
-        """Index entries of ``url``: oldest first, or nearest to ``timestamp`` first."""
+        """Index entries of ``url``: oldest first, or nearest to ``timestamp`` first (none
+        before the collection has an index)."""
+        if not self.index_path.exists():
+            return []
         return lookup(self.index_path, url, timestamp)
 
     def nearest(self, url: str, timestamp: str | None = None) -> IndexEntry | None:
@@ -323,7 +334,8 @@ class Collection:
             with capture:
                 if not 200 <= capture.status < 300:
                     continue
-                analysis = self.analysis(capture.url, capture.original_id or capture.record_id)
+                payload_id = capture.original_id or capture.record_id
+                analysis = self.analysis(capture.url, payload_id)
                 return LastCapture(
                     url=capture.url,
                     record_id=capture.record_id,
@@ -333,6 +345,8 @@ class Collection:
                     etag=capture.header("ETag"),
                     last_modified=capture.header("Last-Modified"),
                     text_hash=None if analysis.text is None else text_hash(analysis.text),
+                    payload_id=payload_id,
+                    payload_date=capture.original_date or capture.warc_date,
                 )
         return None
 

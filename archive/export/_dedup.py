@@ -14,11 +14,10 @@ process only looks them up, in output order, so the first document of a group is
 
 from __future__ import annotations
 
-import hashlib
-import re
-import unicodedata
 import zlib
 from typing import Any, Literal
+
+from archive.analysis import normalise, text_hash
 
 __all__ = [
     "DedupMode",
@@ -35,15 +34,8 @@ NUM_PERM = 128
 SHINGLE = 5
 DEFAULT_THRESHOLD = 0.8
 _SCHEME = "affine32"
-_WS = re.compile(r"\s+")
 
 
-def normalise(text: str) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def text_hash(text: str) -> bytes:
-    return hashlib.blake2b(normalise(text).encode("utf-8"), digest_size=16).digest()
 
 
 def _crc32(data: bytes) -> int:

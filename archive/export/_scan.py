@@ -50,10 +50,11 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
+from archive.analysis import analysis_target, parse_warc_date
 from archive.reader import BlockSkipper, ReadError, RecordRef, iter_records
 
 from ._dedup import fingerprint
-from ._documents import LOWEST_DATE, Document, Rank, parse_warc_datetime
+from ._documents import Document, Rank, parse_warc_datetime
 from ._fill import (
     APPLIED_FIELDS,
     apply_analysis,
@@ -89,8 +90,6 @@ FLUSH_AFTER = 2000  # records after which a document is written out even if inco
 BATCH = 16  # pages analysed together (stage by stage: faster, see analyse_pages)
 BATCH_BYTES = 16 << 20  # or fewer, when their bodies reach this size
 _DOC_TYPES = ("response", "resource")
-_PART_TYPES = ("metadata", "conversion")
-_WARC_FIELDS = "application/warc-fields"
 
 
 @dataclass
@@ -360,10 +359,8 @@ class _Scanner:
         rec_type = ref.rec_type
         if rec_type in _DOC_TYPES:
             self._response(ref)
-        elif rec_type in _PART_TYPES and self.task.mode == "archive":
-            refers_to = ref.header("WARC-Refers-To")
-            if refers_to:
-                self._part(ref, refers_to.strip())
+        elif self.task.mode == "archive" and (target := analysis_target(ref)) is not None:
+            self._part(ref, *target)
 
     def _response(self, ref: RecordRef) -> None:
         task = self.task
@@ -409,15 +406,9 @@ class _Scanner:
             self.bodies.append(entry)
             self.body_bytes += len(entry.body)
 
-    def _part(self, ref: RecordRef, refers_to: str) -> None:
-        kind = ref.rec_type
-        if kind == "metadata":
-            ctype = (ref.header("Content-Type") or "").split(";")[0].strip().lower()
-            if ctype != _WARC_FIELDS:
-                return
+    def _part(self, ref: RecordRef, kind: str, refers_to: str) -> None:
         self._referring()
-        date = parse_warc_datetime(ref.header("WARC-Date")) or LOWEST_DATE
-        rank: Rank = (date, self.task.index, self.seq)
+        rank: Rank = (parse_warc_date(ref.header("WARC-Date")), self.task.index, self.seq)
         block = ref.read_content()
         entry = self.pending.get(refers_to)
         if kind == "metadata":

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from archive.analysis import Newest
 from archive.extraction import ExtractionOptions, LinksWanted
 
 from ._dedup import fingerprint
@@ -97,14 +98,13 @@ class DocumentStream:
         self._readers: OrderedDict[int, ShardReader] = OrderedDict()
         self._spilled: Any = None
 
-    def _best_parts(self) -> dict[tuple[str, str], tuple[Any, int, int]]:
-        """Newest part per (response, kind) among the records joined outside their task."""
-        best: dict[tuple[str, str], tuple[Any, int, int]] = {}
+    def _best_parts(self) -> Newest[tuple[int, int]]:
+        """Newest part (task, number) per response and kind among the records joined
+        outside their task."""
+        best: Newest[tuple[int, int]] = Newest()
         for result in self.results:
             for kind, refers_to, rank, number in result.parts:
-                key = (refers_to, kind)
-                if key not in best or rank > best[key][0]:
-                    best[key] = (rank, result.task.index, number)
+                best.offer(refers_to, kind, rank, lambda t=result.task.index, n=number: (t, n))
         return best
 
     def _reader(self, task_index: int) -> ShardReader:
@@ -143,7 +143,7 @@ class DocumentStream:
         ``summary.filtered``. The workers judged the documents; only one that records of
         another task are joined to is loaded here (and judged again, joined)."""
         assert self.filters is not None and not self.keep_empty
-        joined = {key[0] for key in self._best}
+        joined = self._best.response_ids()
         spill = None
         try:
             for result in self.results:
@@ -191,13 +191,13 @@ class DocumentStream:
         return doc
 
     def _join(self, doc: Document) -> None:
-        meta = self._best.get((doc.response_id, "metadata"))
+        meta = self._best.ranked(doc.response_id, "metadata")
         if meta is not None and (doc.meta_rank is None or meta[0] > doc.meta_rank):
-            part: Part = self._reader(meta[1]).get(meta[2])
+            part: Part = self._reader(meta[1][0]).get(meta[1][1])
             apply_metadata(doc, part.fields or {}, part.rank)
-        conv = self._best.get((doc.response_id, "conversion"))
+        conv = self._best.ranked(doc.response_id, "conversion")
         if conv is not None and (doc.conv_rank is None or conv[0] > doc.conv_rank):
-            part = self._reader(conv[1]).get(conv[2])
+            part = self._reader(conv[1][0]).get(conv[1][1])
             apply_conversion(doc, part.title, part.text, part.rank)
             doc.text_hash, doc.minhash = part.text_hash, part.minhash
 

@@ -7,7 +7,11 @@ functions, so ``warcloom --help`` stays fast.
 
 from __future__ import annotations
 
-__all__ = ["UsageError"]
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+__all__ = ["UsageError", "output_error"]
 
 
 class UsageError(SystemExit):
@@ -17,3 +21,16 @@ class UsageError(SystemExit):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.code = 2
+
+
+def output_error(exc: OSError, outputs: Mapping[str, str | None]) -> str:
+    """``exc`` said of the output the user gave (``{option: path}``) when it failed there
+    or on the temporary file written beside it (``.NAME.tmp``), not of that file."""
+    if exc.filename and exc.strerror:
+        failed = Path(os.fsdecode(exc.filename))
+        for option, given in outputs.items():
+            if given and given != "-":
+                path = Path(given)
+                if failed in (path, path.with_name(f".{path.name}.tmp")):
+                    return f"{option} {given}: {exc.strerror}"
+    return str(exc)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import sys
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from archive.collection import Collection, CollectionBusy
+from crawler.commands import UsageError
+from crawler.durations import parse_duration
 
 __all__ = ["register"]
 
@@ -48,6 +54,28 @@ def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
     parser.add_argument("--contact", help="contact URL put in the User-Agent")
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--stats-json", metavar="PATH", help="write the final crawl stats here")
+    revisit = parser.add_argument_group(
+        "recrawls", "a crawl into a collection that has captures asks only for what changed"
+    )
+    revisit.add_argument(
+        "--revisit-after",
+        type=_duration,
+        metavar="DURATION",
+        help="do not request pages captured more recently than this (30m, 6h, 7d)",
+    )
+    revisit.add_argument(
+        "--revisit",
+        choices=("always", "adaptive"),
+        default="always",
+        help="adaptive: each URL's interval doubles while it does not change (default: "
+        "every page reached is requested again, conditionally)",
+    )
+    revisit.add_argument(
+        "--revisit-min", type=_duration, metavar="DURATION", help="adaptive: shortest (1h)"
+    )
+    revisit.add_argument(
+        "--revisit-max", type=_duration, metavar="DURATION", help="adaptive: longest (30d)"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0)
 
 
@@ -69,6 +97,14 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
     }
     if args.contact:
         values["WARCLOOM_CONTACT_URL"] = args.contact
+    values["WARCLOOM_REVISIT"] = args.revisit
+    for name, value in (
+        ("WARCLOOM_REVISIT_AFTER", args.revisit_after),
+        ("WARCLOOM_REVISIT_MIN", args.revisit_min),
+        ("WARCLOOM_REVISIT_MAX", args.revisit_max),
+    ):
+        if value is not None:
+            values[name] = value.total_seconds()
     if getattr(args, "from_archive", None):
         values["WARCLOOM_FROM_ARCHIVE"] = args.from_archive
         if args.archive_timestamp:
@@ -77,24 +113,149 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep:
-            raise SystemExit(f"warcloom: -s expects NAME=VALUE, got {item!r}")
+            raise UsageError(f"-s expects NAME=VALUE, got {item!r}")
+        problem = setting_problem(name, value)
+        if problem:
+            raise UsageError(f"-s {item}: {problem}")
         settings.set(name, value, priority="cmdline")
     return settings
 
 
-def _run_crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
-    """Run the articles spider to the end, holding the collection; returns its stats."""
+def _duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+_KINDS = {bool: "true or false", int: "an integer", float: "a number"}
+
+
+def setting_problem(name: str, value: str) -> str | None:
+    """Why ``value`` cannot be the setting ``name`` (None: it can, or it is not checked).
+
+    A setting read as an int, float or bool (a ``WARCLOOM_*`` one by its getter in the
+    crawler, another by the type of its default in crawler/settings.py or Scrapy's
+    defaults) must convert; an int default takes any number (Scrapy reads several as
+    floats)."""
+    from scrapy.settings import BaseSettings, default_settings
+
+    from crawler import settings as project_settings
+    from crawler.config import known_settings
+
+    kind = known_settings().get(name)
+    if kind is None and not name.startswith("WARCLOOM_"):
+        default = getattr(project_settings, name, getattr(default_settings, name, None))
+        if isinstance(default, bool):
+            kind = bool
+        elif isinstance(default, int | float):
+            kind = float
+    if kind is None:
+        return None
+    probe = BaseSettings({name: value})
+    read = {bool: probe.getbool, int: probe.getint, float: probe.getfloat}[kind]
+    try:
+        read(name)
+    except (TypeError, ValueError):
+        return f"{name} expects {_KINDS[kind]}, got {value!r}"
+    return None
+
+
+def unknown_settings(settings: Any) -> list[str]:
+    """A line for each ``WARCLOOM_*`` setting the crawler does not read, with the closest
+    known name."""
+    from crawler.config import known_settings
+
+    known = known_settings()
+    prefix = "WARCLOOM_"
+    said = []
+    for name in sorted(settings):
+        if name.startswith(prefix) and name not in known:
+            # compared without the prefix they all share, or everything would be close
+            rest = [known_name.removeprefix(prefix) for known_name in known]
+            close = difflib.get_close_matches(name.removeprefix(prefix), rest, n=1)
+            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            said.append(f"unknown setting {name}{hint}")
+    return said
+
+
+def _check_seeds(args: argparse.Namespace) -> None:
+    """Every seed, sitemap and feed URL is one a crawl can start from."""
+    from crawler.seeds import seed_problem, seeds_file_lines
+
+    given = [("seed", url) for url in args.urls]
+    given += [("--sitemap", url) for url in args.sitemap]
+    given += [("--feed", url) for url in args.feed]
+    for label, url in given:
+        problem = seed_problem(url)
+        if problem:
+            raise UsageError(f"{label} {problem}")
+    if args.seeds_file:
+        try:
+            lines = seeds_file_lines(args.seeds_file)
+        except UnicodeDecodeError:
+            raise UsageError(f"--seeds-file {args.seeds_file}: not UTF-8 text") from None
+        except OSError as exc:
+            raise UsageError(f"--seeds-file {args.seeds_file}: {exc.strerror}") from None
+        for number, url in lines:
+            problem = seed_problem(url)
+            if problem:
+                raise UsageError(f"--seeds-file {args.seeds_file}:{number}: {problem}")
+        if not (lines or given):
+            raise UsageError(f"--seeds-file {args.seeds_file}: no URL in it")
+
+
+def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
+    """The crawl's configuration, its output directory and the archive it replays from,
+    checked before anything is created; warns of unknown ``WARCLOOM_*`` settings."""
+    from archive.collection import CollectionNotFound
     from crawler.config import WarcloomConfig
 
-    try:  # fail on bad settings before anything starts, with the reason and no traceback
+    if args.depth < 0:
+        raise UsageError(f"--depth {args.depth}: must be 0 or more (0 means no limit)")
+    try:
         config = WarcloomConfig.from_settings(settings)
     except ValueError as exc:
-        raise SystemExit(f"warcloom: {exc}") from None
+        raise UsageError(str(exc)) from None
+    option = "--out" if config.out == Path(args.out) else "WARCLOOM_OUT"
+    _check_out(config.out, f"{option} {config.out}")
+    if settings.get("WARCLOOM_FROM_ARCHIVE"):
+        from crawler.archive_source import ReplayOptions
+
+        option = "--from-archive" if args.from_archive else "WARCLOOM_FROM_ARCHIVE"
+        try:
+            ReplayOptions.from_settings(settings)
+        except CollectionNotFound as exc:
+            raise UsageError(f"{option}: {exc}") from None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    for line in unknown_settings(settings):
+        print(f"warcloom: warning: {line}", file=sys.stderr)
+    return config
+
+
+def _check_out(out: Path, what: str) -> None:
+    """``out`` is a directory, or one that can be made: its nearest existing ancestor is
+    a directory we can write in (tried with a temporary directory, removed at once)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{what}: not a directory")
+    existing = next(path for path in (out.absolute(), *out.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise UsageError(f"{what}: {existing} is not a directory")
+    try:
+        tempfile.TemporaryDirectory(dir=existing, prefix=".warcloom-").cleanup()
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write in {existing}: {exc.strerror}") from None
+
+
+def _run_crawl(settings: Any, spider_args: dict[str, Any], args: argparse.Namespace) -> dict:
+    """Run the articles spider to the end, holding the collection; returns its stats."""
+    config = _check_settings(settings, args)
     lock = config.coll.lock()
     try:  # one run at a time: taken before anything of the collection is touched
         lock.acquire("warcloom crawl")
     except CollectionBusy as exc:
-        raise SystemExit(f"warcloom: {exc}") from None
+        raise SystemExit(f"warcloom: {exc}") from None  # exit 1: not a mistake, a busy one
     try:
         return _crawl(settings, spider_args)
     finally:
@@ -143,6 +304,18 @@ def _print_result(stats: dict[str, Any], settings: Any) -> None:
     print(f"WARC files: {config.coll.archive_dir}")
     print(f"CDXJ index: {config.coll.index_path}")
     print(f"finish reason: {stats.get('finish_reason', 'unknown')}")
+    if not _pages_fetched(stats):
+        print("no page could be fetched: see the fetch errors and refusals above")
+
+
+def _pages_fetched(stats: dict[str, Any]) -> int:
+    """Responses received, robots.txt's left out."""
+    return stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
+
+
+def _exit_code(stats: dict[str, Any]) -> int:
+    """0 when the crawl finished and fetched something, else 1."""
+    return 0 if stats.get("finish_reason") == "finished" and _pages_fetched(stats) else 1
 
 
 def _write_stats(stats: dict[str, Any], path: str | None) -> None:
@@ -152,12 +325,13 @@ def _write_stats(stats: dict[str, Any], path: str | None) -> None:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     if not (args.urls or args.seeds_file or args.sitemap or args.feed):
-        raise SystemExit("warcloom crawl: give seed URLs, --seeds-file, --sitemap or --feed")
+        raise UsageError("crawl: give seed URLs, --seeds-file, --sitemap or --feed")
+    _check_seeds(args)
     settings = _crawl_settings(args)
-    stats = _run_crawl(settings, _spider_args(args))
+    stats = _run_crawl(settings, _spider_args(args), args)
     _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    return _exit_code(stats)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -175,7 +349,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         ]
         print(f"Serving the sample news site on {site.base_url}; crawling {args.urls[0]}")
         settings = _crawl_settings(args)
-        stats = _run_crawl(settings, _spider_args(args))
+        stats = _run_crawl(settings, _spider_args(args), args)
     _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     out = Path(args.out)
@@ -186,4 +360,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  warcloom export {collection} --format jsonl --out - --lang zh-Hant | head -c 600")
     print(f"  warcloom check {coll.archive_dir}")
     print(f"  warcloom wacz {collection} -o demo.wacz")
-    return 0 if stats.get("finish_reason") == "finished" else 1
+    return _exit_code(stats)

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
+
+from crawler.commands import output_error
 
 __all__ = ["register"]
+
+FORMATS = ("jsonl", "parquet", "wet", "txt")
+# the format an output file's name tells, longest suffix first
+_SUFFIXES = (
+    (".warc.gz", "wet"),
+    (".wet.gz", "wet"),
+    (".parquet", "parquet"),
+    (".jsonl", "jsonl"),
+    (".json", "jsonl"),
+    (".wet", "wet"),
+)
 
 
 def add_extraction_options(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +52,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Export the clean text of collections, WARC/ARC files or directories.",
     )
     parser.add_argument("inputs", nargs="+", help="collection directories, WARC/ARC files, dirs")
-    parser.add_argument("--format", choices=("jsonl", "parquet", "wet", "txt"), default="jsonl")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="default: told by --out (.jsonl/.json, .parquet, .wet/.wet.gz/.warc.gz, a "
+        "directory or a name ending in / for txt; - is jsonl)",
+    )
     parser.add_argument("--out", required=True, help="output file (txt: a directory); - = stdout")
     filters = parser.add_argument_group("filters")
     filters.add_argument("--lang", default="", help="BCP 47 tags, comma-separated")
@@ -66,12 +86,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def output_format(given: str | None, out: str) -> str:
+    """The format to write ``out`` in: ``given``, or the one its name tells; raises
+    ValueError when it cannot be told or the two disagree."""
+    if out == "-":
+        return given or "jsonl"
+    if out.endswith(("/", os.sep)) or Path(out).is_dir():
+        told: str | None = "txt"
+    else:
+        name = Path(out).name.lower()
+        told = next((fmt for suffix, fmt in _SUFFIXES if name.endswith(suffix)), None)
+    if given is not None:
+        if told is not None and told != given:
+            raise ValueError(f"--format {given} contradicts --out {out}, a {told} output")
+        return given
+    if told is None:
+        raise ValueError(
+            f"--out {out}: cannot tell the format from the name: give --format "
+            f"({', '.join(FORMATS)}) or end it in .jsonl, .parquet, .wet.gz or /"
+        )
+    return told
+
+
 def run(args: argparse.Namespace) -> int:
     from archive.export import ExportOptions, Filters, export
 
     try:
         options = ExportOptions(
-            format=args.format,
+            format=output_format(args.format, args.out),
             filters=Filters.build(
                 languages=[args.lang],
                 lang_mode=args.lang_mode,
@@ -96,8 +138,12 @@ def run(args: argparse.Namespace) -> int:
         summary = export(args.inputs, args.out, options)
     except BrokenPipeError:
         raise  # the reader went away (`| head`): crawler.cli ends quietly
-    except (ValueError, OSError) as exc:
+    except ValueError as exc:
         print(f"warcloom export: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        message = output_error(exc, {"--out": args.out, "--links": args.links})
+        print(f"warcloom export: {message}", file=sys.stderr)
         return 2
     print(summary.format(), file=sys.stderr)
     if args.summary_json:

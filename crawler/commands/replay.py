@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 __all__ = ["register"]
@@ -39,6 +40,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from archive.collection import Collection, CollectionNotFound
     from archive.replay import make_app
 
+    if not 0 <= args.port <= 65535:
+        print(f"warcloom replay: --port {args.port}: must be 0 to 65535", file=sys.stderr)
+        return 2
+    if args.threads < 1:
+        print(f"warcloom replay: --threads {args.threads}: must be 1 or more", file=sys.stderr)
+        return 2
     try:
         coll = Collection.open(args.collection, args.name, need_index=True)
         app = make_app(coll)
@@ -46,7 +53,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"warcloom replay: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    try:
+        server = create_server(app, host=args.host, port=args.port, threads=args.threads)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        why = "in use" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+        print(f"warcloom replay: --port {args.port} on {args.host}: {why}", file=sys.stderr)
+        return 2
     host, port = server.effective_host, server.effective_port
     shown = f"[{host}]" if ":" in str(host) else host
     print(f"Replaying {coll.root} at http://{shown}:{port}/  (Ctrl-C to stop)", flush=True)

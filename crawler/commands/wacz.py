@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from crawler.commands import output_error
+
 __all__ = ["register"]
 
 
@@ -30,22 +32,26 @@ def cmd_wacz(args: argparse.Namespace) -> int:
     from archive.collection import Collection
     from archive.wacz import write_wacz
 
+    output = args.output
     try:
         collection = Collection.open(args.collection)
-        output = args.output or f"{collection.name}.wacz"
+        output = output or f"{collection.name}.wacz"
         if not output.endswith(".wacz"):
             raise ValueError(f"a WACZ file name must end in .wacz, got {output!r}")
         errors: list[Any] = []
         result = write_wacz(
             collection, output, title=args.title, description=args.description, errors=errors
         )
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         print(f"warcloom wacz: {exc}", file=sys.stderr)
-        return 1
+        return 2
+    except OSError as exc:
+        print(f"warcloom wacz: {output_error(exc, {'-o': output})}", file=sys.stderr)
+        return 2
     for error in errors:
         print(f"skipped: {error.path}: offset {error.offset}: {error.message}", file=sys.stderr)
     print(
         f"WACZ: {result.path}  ({result.files} WARC file(s), {result.pages} pages, "
         f"{result.bytes:,} bytes)"
     )
-    return 0
+    return 1 if errors else 0

@@ -17,9 +17,16 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from archive.links import LinkRules, follow_urls
 from crawler.capture import CAPTURE_DATE, RESPONSE_ID
 from crawler.config import FOLLOW_MODES, crawler_config
-from crawler.items import PageItem
+from crawler.items import PageItem, RevisitItem
 from crawler.pool import ExtractionPool
-from crawler.seeds import feed_links, read_seeds_file, sitemap_entries
+from crawler.recrawl import CHANGE, FRESH, LASTMOD, NOT_REQUESTED, PREVIOUS, stored_links
+from crawler.seeds import (
+    feed_dates,
+    feed_links,
+    read_seeds_file,
+    sitemap_entries,
+    sitemap_lastmods,
+)
 
 __all__ = ["ArticlesSpider"]
 
@@ -89,23 +96,30 @@ class ArticlesSpider(scrapy.Spider):
         self.pool.close()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # seeds, sitemaps and feeds are fetched in full on every crawl, never revisited
         for url in self.seed_urls:
-            yield scrapy.Request(url, callback=self.parse)
+            yield scrapy.Request(url, callback=self.parse, meta={FRESH: True})
         for url in self.sitemaps:
-            yield scrapy.Request(url, callback=self.parse_sitemap)
+            yield scrapy.Request(url, callback=self.parse_sitemap, meta={FRESH: True})
         for url in self.feeds:
-            yield scrapy.Request(url, callback=self.parse_feed)
+            yield scrapy.Request(url, callback=self.parse_feed, meta={FRESH: True})
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         pages, children = sitemap_entries(response.body)
         for url in children:
-            yield scrapy.Request(url, callback=self.parse_sitemap)
-        yield from self._requests(pages, response)
+            yield scrapy.Request(url, callback=self.parse_sitemap, meta={FRESH: True})
+        yield from self._requests(pages, response, sitemap_lastmods(response.body))
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        yield from self._requests(feed_links(response.body, response.url), response)
+        body, url = response.body, response.url
+        yield from self._requests(feed_links(body, url), response, feed_dates(body, url))
 
     async def parse(self, response: Response) -> AsyncIterator[Any]:
+        change = response.meta.get(CHANGE)
+        if change is not None or NOT_REQUESTED in response.flags:
+            for result in self._revisited(response, change):
+                yield result
+            return
         if not isinstance(response, HtmlResponse):
             self.crawler.stats.inc_value("warcloom/not_extracted/non_html")
             return
@@ -132,11 +146,38 @@ class ArticlesSpider(scrapy.Spider):
             via=referer.decode("latin-1") if referer else None,
             fetch_ms=1000 * response.meta.get("download_latency", 0.0),
             analysis=analysis,
+            previous=response.meta.get(PREVIOUS),
         )
         for request in self._requests(follow_urls(analysis.links, self.follow), response):
             yield request
 
-    def _requests(self, urls: list[str], response: Response) -> Iterator[scrapy.Request]:
+    def _revisited(self, response: Response, change: str | None) -> Iterator[Any]:
+        """A page not fetched again, or fetched unchanged (a revisit), or gone: the links
+        of its stored analysis are followed, as a recrawl should reach what the last crawl
+        reached without reading bodies twice."""
+        previous = response.meta[PREVIOUS]
+        if change is not None:
+            referer = response.request.headers.get(b"Referer") if response.request else None
+            yield RevisitItem(
+                url=response.url,
+                status=response.status,
+                response_id=response.meta[RESPONSE_ID],
+                capture_date=response.meta[CAPTURE_DATE],
+                depth=response.meta.get("depth", 0),
+                via=referer.decode("latin-1") if referer else None,
+                fetch_ms=1000 * response.meta.get("download_latency", 0.0),
+                change=change,
+                previous=previous,
+            )
+        if change != "gone":
+            links = stored_links(self.config.coll, previous)
+            yield from self._requests(follow_urls(links, self.follow), response)
+
+    def _requests(
+        self, urls: list[str], response: Response, listed: dict[str, Any] | None = None
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the in-scope URLs not followed yet; ``listed``: their dates in the
+        sitemap or feed that listed them (a recrawl skips what did not change since)."""
         depth = response.meta.get("depth", 0) + 1
         if self.max_depth and depth > self.max_depth:
             self.crawler.stats.inc_value("warcloom/scope/too_deep", len(urls))
@@ -147,7 +188,9 @@ class ArticlesSpider(scrapy.Spider):
             self.crawler.stats.inc_value("warcloom/links/already_followed", len(urls) - len(fresh))
         for url in fresh:
             if self._in_scope(url):
-                yield scrapy.Request(url, callback=self.parse)
+                when = (listed or {}).get(url)
+                meta = {LASTMOD: when} if when is not None else None
+                yield scrapy.Request(url, callback=self.parse, meta=meta)
 
     def _in_scope(self, url: str) -> bool:
         config = self.config
