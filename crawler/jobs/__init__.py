@@ -16,7 +16,6 @@ from ._jobsfile import (
     JobsFile,
     JobsFileError,
     Schedule,
-    parse_duration,
 )
 from ._report import format_counts, format_history_line, format_result, stamp
 from ._runner import JobRun, RunResult, outcome_of, run_from_stats
@@ -36,7 +35,6 @@ __all__ = [
     "last_run",
     "next_run_time",
     "outcome_of",
-    "parse_duration",
     "run_from_stats",
     "stamp",
 ]

@@ -2,7 +2,8 @@
 
 ``JobsFile.load(path)`` parses and checks the whole file before anything runs; the first
 mistake stops it with a :class:`JobsFileError` naming the file, the job and the key.
-Relative paths (``out``, ``seeds_file``) are taken from the jobs file's directory.
+Relative paths (``out``, ``seeds_file``) are taken from the jobs file's directory;
+durations are :func:`crawler.durations.parse_duration`'s.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from archive.collection import Collection
+from crawler.durations import parse_duration
 
 __all__ = [
     "DEFAULT_JOBS_FILE",
@@ -26,16 +28,13 @@ __all__ = [
     "JobsFile",
     "JobsFileError",
     "Schedule",
-    "parse_duration",
 ]
 
 DEFAULT_JOBS_FILE = "warcloom.toml"
 DEFAULT_OUT = "warcloom-data"
 FOLLOW = ("related", "content", "all")
-MIN_EVERY = timedelta(seconds=1)
+REVISIT = ("always", "adaptive")
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION = re.compile(r"(?:\d+[smhd])+")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _STR_LISTS = ("seeds", "sitemap", "feed", "include", "exclude", "domains")
 _KEYS = frozenset(
@@ -45,6 +44,9 @@ _KEYS = frozenset(
         "depth",
         "follow",
         "revisit_after",
+        "revisit",
+        "revisit_min",
+        "revisit_max",
         "settings",
         "out",
         "collection",
@@ -59,14 +61,6 @@ _KEYS = frozenset(
 
 class JobsFileError(ValueError):
     """A mistake in the jobs file; the message is one line naming file, job and key."""
-
-
-def parse_duration(text: str) -> timedelta:
-    """``"30s"``, ``"15m"``, ``"6h"``, ``"1d"`` or a sum of them (``"1h30m"``)."""
-    if not isinstance(text, str) or not _DURATION.fullmatch(text.strip()):
-        raise ValueError(f"{text!r} is not a duration like 30s, 15m, 6h, 1d or 1h30m")
-    seconds = sum(int(n) * _UNITS[unit] for n, unit in re.findall(r"(\d+)([smhd])", text.strip()))
-    return timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -122,6 +116,9 @@ class Job:
     exclude: tuple[str, ...] = ()
     domains: tuple[str, ...] = ()
     revisit_after: str | None = None
+    revisit: str | None = None
+    revisit_min: str | None = None
+    revisit_max: str | None = None
     allow_private: bool = False
     contact: str | None = None
     settings: tuple[tuple[str, str], ...] = ()
@@ -145,8 +142,14 @@ class Job:
         args += [f"--exclude={regex}" for regex in self.exclude]
         if self.domains:
             args += ["--domains", *self.domains]
-        if self.revisit_after is not None:
-            args.append(f"--revisit-after={self.revisit_after}")
+        for flag, value in (
+            ("--revisit-after", self.revisit_after),
+            ("--revisit", self.revisit),
+            ("--revisit-min", self.revisit_min),
+            ("--revisit-max", self.revisit_max),
+        ):
+            if value is not None:
+                args.append(f"{flag}={value}")
         if self.allow_private:
             args.append("--allow-private")
         if self.contact is not None:
@@ -250,9 +253,14 @@ def _job(base: Path, name: str, table: Mapping[str, Any]) -> Job:
     follow = _opt(table, "follow", str)
     if follow is not None and follow not in FOLLOW:
         raise _Mistake("follow", f"expected one of {', '.join(FOLLOW)}, got {follow!r}")
-    revisit_after = _opt(table, "revisit_after", str)
-    if revisit_after is not None:
-        _duration(revisit_after, "revisit_after")
+    durations = {}
+    for key in ("revisit_after", "revisit_min", "revisit_max"):
+        durations[key] = _opt(table, key, str)
+        if durations[key] is not None:
+            _duration(durations[key], key)
+    revisit = _opt(table, "revisit", str)
+    if revisit is not None and revisit not in REVISIT:
+        raise _Mistake("revisit", f"expected one of {', '.join(REVISIT)}, got {revisit!r}")
     collection = _opt(table, "collection", str) or name
     if not _NAME.fullmatch(collection):
         raise _Mistake("collection", f"{collection!r}: use letters, digits, '.', '_' and '-'")
@@ -264,7 +272,8 @@ def _job(base: Path, name: str, table: Mapping[str, Any]) -> Job:
         seeds_file=base / seeds_file if seeds_file else None,
         depth=depth,
         follow=follow,
-        revisit_after=revisit_after,
+        revisit=revisit,
+        **durations,
         allow_private=bool(_opt(table, "allow_private", bool)),
         contact=_opt(table, "contact", str),
         settings=_settings(table),
@@ -288,10 +297,7 @@ def _schedule(table: Mapping[str, Any]) -> Schedule:
         except (ValueError, LookupError):
             raise _Mistake("timezone", f"unknown time zone {zone!r} (an IANA name)") from None
     if every is not None:
-        interval = _duration(every, "every")
-        if interval < MIN_EVERY:
-            raise _Mistake("every", f"{every!r}: the shortest interval is 1s")
-        return Schedule(every=interval, every_text=every)
+        return Schedule(every=_duration(every, "every"), every_text=every)
     schedule = Schedule(cron=cron, timezone=zone)
     try:
         trigger = schedule.trigger()
@@ -304,12 +310,9 @@ def _schedule(table: Mapping[str, Any]) -> Schedule:
 
 def _duration(text: str, key: str) -> timedelta:
     try:
-        found = parse_duration(text)
+        return parse_duration(text)
     except ValueError as exc:
         raise _Mistake(key, str(exc)) from None
-    if not found:
-        raise _Mistake(key, f"{text!r}: a duration must be more than 0")
-    return found
 
 
 def _opt(table: Mapping[str, Any], key: str, kind: type) -> Any:

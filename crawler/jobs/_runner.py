@@ -33,6 +33,7 @@ __all__ = ["JobRun", "RunResult", "outcome_of", "run_from_stats"]
 logger = logging.getLogger(__name__)
 
 _BUSY = " is in use by "  # how `warcloom crawl` says the collection is held
+_FAILURES = ("warcloom/fetch_errors", "warcloom/extraction_errors")  # as the crawl counts them
 _PROBE_LOCK = threading.Lock()  # CollectionLock counts holders per process: one probe at a time
 
 
@@ -179,7 +180,10 @@ def _read_stats(path: Path) -> dict[str, Any]:
 
 
 def outcome_of(stats: Mapping[str, Any], code: int) -> tuple[Outcome, str]:
-    """How a crawl ended, from its exit status and final stats, with a note if useful."""
+    """How a crawl ended, from its exit status and final stats, with a note if useful (a
+    finish reason counts as :func:`crawler.history.outcome_of` says)."""
+    from crawler.history import outcome_of as outcome_of_reason
+
     if code < 0:
         try:
             name = signal.Signals(-code).name
@@ -187,15 +191,11 @@ def outcome_of(stats: Mapping[str, Any], code: int) -> tuple[Outcome, str]:
             name = f"signal {-code}"
         return "interrupted", f"killed by {name}"
     reason = stats.get("finish_reason")
-    if reason == "finished":
-        return "finished", ""
+    if not reason:
+        return "failed", f"exit code {code}"
     if reason == "shutdown":
         return "interrupted", "stopped by SIGINT or SIGTERM"
-    if isinstance(reason, str) and reason.startswith("closespider_"):
-        return "finished", f"finish reason {reason}"
-    if reason:
-        return "failed", f"finish reason {reason}"
-    return "failed", f"exit code {code}"
+    return outcome_of_reason(reason), "" if reason == "finished" else f"finish reason {reason}"
 
 
 def run_from_stats(
@@ -216,7 +216,7 @@ def run_from_stats(
         finished=finished,
         outcome=outcome,
         counts=counts,
-        failures=int(stats.get("warcloom/fetch_errors", 0)),
+        failures=sum(int(stats.get(k, 0)) for k in _FAILURES),
         bytes=int(stats.get("warcloom/bytes", 0)),
         job=job,
         note="; ".join(part for part in (said, note) if part),
