@@ -8,20 +8,26 @@ the same bytes again (``identical-payload-digest``).
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from crawl_helpers import FAST, ArchiveView, Record, warcloom
 from news_site import NewsSite
+from test_replay import call
+from warcio.timeutils import timestamp_to_http_date
 
 from archive.collection import Collection
 from archive.records import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, parse_warc_fields
+from archive.replay import make_app
 from crawler.cli import main
 
 EDITED, BOILERPLATE, REMOVED = "/news/1.html", "/news/2.html", "/news/3.html"
@@ -228,3 +234,90 @@ def test_export_changed_since_refuses_reextract(recrawled: Recrawled, tmp_path: 
          "--changed-since", "2024", "--reextract"]
     )  # fmt: skip
     assert code == 2
+
+
+# -- replay ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def app(recrawled: Recrawled, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return make_app(recrawled.out, cache_dir=tmp_path_factory.mktemp("replay-cache"))
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_replay_of_a_revisit_gives_the_original_payload(
+    recrawled: Recrawled, app: Any, profile: str
+) -> None:
+    path = PROFILES[profile]
+    revisit, original = recrawled.capture(path), recrawled.capture(path, run=1)
+    url, ts = recrawled.url(path), timestamp(revisit)
+    raw = call(app, f"/{ts}id_/{url}")
+    assert raw.status == 200 and raw.body == original.payload
+    page = call(app, f"/{ts}/{url}")
+    assert page.status == 200 and "Paragraph one of report" in page.text
+    assert dict(page.headers)["Memento-Datetime"] == timestamp_to_http_date(ts)
+
+
+def test_timemap_and_cdx_list_every_capture_with_the_revisits(
+    recrawled: Recrawled, app: Any
+) -> None:
+    path = NOT_MODIFIED[0]
+    url = recrawled.url(path)
+    stamps = [timestamp(recrawled.capture(path, run=1)), timestamp(recrawled.capture(path))]
+    timemap = call(app, f"/timemap/link/{url}").text
+    assert timemap.count("memento") == 2
+    assert all(f"/{ts}/{url}" in timemap for ts in stamps)
+    lines = call(app, f"/cdx?url={url}&output=json").text.splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [r["timestamp"] for r in rows] == stamps
+    assert [r["mime"] for r in rows] == ["text/html", "warc/revisit"]
+    listed = call(app, f"/timemap/json/{url}").text.splitlines()
+    assert len(listed) == 2
+
+
+def test_reader_lists_the_versions_with_their_change_and_diff_links(
+    recrawled: Recrawled, app: Any
+) -> None:
+    url = recrawled.url(EDITED)
+    first, second = recrawled.capture(EDITED, run=1), recrawled.capture(EDITED)
+    a, b = timestamp(first), timestamp(second)
+    page = call(app, f"/reader/{b}/{url}").text
+    assert "Captures of this URL (2)" in page
+    assert "<span class='change'>new</span>" in page
+    assert "<span class='change'>changed (1 edited)</span>" in page
+    assert "<th>Change</th><td>changed (1 edited)</td>" in page
+    link = f"/diff?url={quote(url, safe='')}&amp;a={a}&amp;b={b}"
+    assert link in page
+    diff = call(app, html.unescape(link))
+    assert diff.status == 200 and "diff_chg" in diff.text
+    words = re.sub(r"<[^>]+>", "", html.unescape(diff.text))
+    assert "fell" in words and "rose" in words
+
+
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_reader_of_a_revisit_shows_the_original_text(
+    recrawled: Recrawled, app: Any, profile: str
+) -> None:
+    path = PROFILES[profile]
+    url = recrawled.url(path)
+    revisit, original = recrawled.capture(path), recrawled.capture(path, run=1)
+    page = call(app, f"/reader/{timestamp(revisit)}/{url}").text
+    text = recrawled.first.text(original).partition("\n\n")[2].strip()
+    assert html.escape(text.splitlines()[0]) in page
+    assert "<h1>Mill report" in page  # the original's title
+    kind = "not-modified" if profile == REVISIT_NOT_MODIFIED else "identical"
+    assert f"<th>Change</th><td>{kind}</td>" in page
+    assert "this capture is a revisit" in page
+    assert f"<span class='change'>{kind} (revisit)</span>" in page
+    # the text did not change between the two captures
+    diff = call(app, f"/diff?url={url}&a={timestamp(original)}&b={timestamp(revisit)}")
+    assert "The two texts are identical." in diff.text
+
+
+def test_reader_of_a_gone_page_says_so_without_extracting_the_404(
+    recrawled: Recrawled, app: Any
+) -> None:
+    url = recrawled.url(REMOVED)
+    page = call(app, f"/reader/{timestamp(recrawled.capture(REMOVED))}/{url}").text
+    assert "<th>Change</th><td>gone</td>" in page
+    assert "<h2>Text</h2>" not in page and "extracted at replay" not in page
