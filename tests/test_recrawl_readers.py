@@ -321,3 +321,25 @@ def test_reader_of_a_gone_page_says_so_without_extracting_the_404(
     page = call(app, f"/reader/{timestamp(recrawled.capture(REMOVED))}/{url}").text
     assert "<th>Change</th><td>gone</td>" in page
     assert "<h2>Text</h2>" not in page and "extracted at replay" not in page
+
+
+# -- check ----------------------------------------------------------------------------------
+
+
+def test_check_finds_a_revisit_whose_original_is_not_checked(
+    recrawled: Recrawled, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["check", *map(str, recrawled.second_files)]) == 1
+    out = capsys.readouterr().out
+    missing = [line for line in out.splitlines() if "not in the files checked" in line]
+    assert len(missing) == len(recrawled.second.of_type("revisit"))  # robots.txt's too
+    revisit = recrawled.capture(UNTOUCHED[0])
+    original = recrawled.capture(UNTOUCHED[0], run=1)
+    expected = f"revisit of {revisit.url} refers to {original.id}, not in the files checked"
+    assert any(line.strip().endswith(expected) for line in missing)
+    file_name = str(recrawled.second_files[0])
+    assert all(re.match(rf"\s+{re.escape(file_name)}:\d+: revisit of ", x) for x in missing)
+
+    assert main(["check", *map(str, recrawled.first_files + recrawled.second_files)]) == 0
+    assert main(["check", str(recrawled.coll.archive_dir)]) == 0
+    assert "not in the files checked" not in capsys.readouterr().out
