@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import json
 import re
+import subprocess
 import time
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
@@ -20,14 +22,16 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from crawl_helpers import FAST, ArchiveView, Record, warcloom
+from crawl_helpers import FAST, ArchiveView, Record, load_stats, warcloom
 from news_site import NewsSite
 from test_replay import call
+from test_wacz import WACZ_BIN, needs_py_wacz
 from warcio.timeutils import timestamp_to_http_date
 
 from archive.collection import Collection
 from archive.records import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, parse_warc_fields
 from archive.replay import make_app
+from archive.wacz import write_wacz
 from crawler.cli import main
 
 EDITED, BOILERPLATE, REMOVED = "/news/1.html", "/news/2.html", "/news/3.html"
@@ -343,3 +347,61 @@ def test_check_finds_a_revisit_whose_original_is_not_checked(
     assert main(["check", *map(str, recrawled.first_files + recrawled.second_files)]) == 0
     assert main(["check", str(recrawled.coll.archive_dir)]) == 0
     assert "not in the files checked" not in capsys.readouterr().out
+
+
+# -- WACZ and crawl --from-archive ----------------------------------------------------------
+
+
+def test_wacz_lists_analysed_pages_not_revisits_nor_gone_pages(
+    recrawled: Recrawled, tmp_path: Path
+) -> None:
+    result = write_wacz(recrawled.coll, tmp_path / "recrawl.wacz")
+    with zipfile.ZipFile(result.path) as wacz:
+        lines = wacz.read("pages/pages.jsonl").decode().splitlines()[1:]
+    pages = [json.loads(line) for line in lines]
+    assert pages and all(p.get("title") and p.get("text") for p in pages)
+    ids = {p["id"] for p in pages}
+    for record in recrawled.second.records:
+        if record.type == "revisit" or record.url == recrawled.url(REMOVED):
+            assert record.id.strip("<>").removeprefix("urn:uuid:") not in ids
+    # run 1's nine pages, then run 2's five analysed responses
+    assert len(pages) == result.pages == 9 + 5
+    urls = [p["url"] for p in pages]
+    for path in UNTOUCHED:  # listed once, at the capture holding the payload
+        assert urls.count(recrawled.url(path)) == 1
+    assert urls.count(recrawled.url(EDITED)) == 2
+
+
+@needs_py_wacz
+def test_py_wacz_validates_the_recrawled_collection(recrawled: Recrawled, tmp_path: Path) -> None:
+    path = write_wacz(recrawled.coll, tmp_path / "recrawl.wacz").path
+    result = subprocess.run(
+        [str(WACZ_BIN), "validate", "-f", str(path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_crawl_from_archive_replays_every_page_of_a_recrawl(
+    recrawled: Recrawled, tmp_path: Path
+) -> None:
+    out, stats = tmp_path / "replayed", tmp_path / "stats.json"
+    warcloom(
+        "crawl", recrawled.url("/"), "--from-archive", str(recrawled.out), "--out", str(out),
+        "--follow", "all", "--stats-json", str(stats), "-s", "WARCLOOM_WORKERS=1",
+    )  # fmt: skip
+    numbers = load_stats(stats)
+    assert numbers.get("warcloom/archive/miss", 0) == 0
+    view = ArchiveView.load(out / "collections" / "default" / "archive")
+    titles = {}
+    for record in view.of_type("metadata"):
+        fields = parse_warc_fields(record.payload)
+        if "title" in fields:
+            titles[record.url] = fields["title"]
+    # the newest capture of every page: unchanged ones through their revisits
+    live = ["/", *UNTOUCHED, EDITED, BOILERPLATE, NEW_LINKED, NEW_HOME]
+    assert sorted(titles) == sorted(recrawled.url(p) for p in live)
+    for path in UNTOUCHED:
+        assert titles[recrawled.url(path)] == f"Mill report {path[6]}"
+    texts = {r.url: r.payload.decode() for r in view.of_type("conversion")}
+    assert "capacity fell by half" in texts[recrawled.url(EDITED)]
+    assert "Paragraph one of report 0" in texts[recrawled.url(NOT_MODIFIED[0])]
