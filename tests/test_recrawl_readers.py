@@ -100,7 +100,11 @@ def _crawl(site: NewsSite, out: Path, *extra: str) -> None:
 
 @pytest.fixture(scope="module")
 def recrawled(tmp_path_factory: pytest.TempPathFactory) -> Recrawled:
-    out = tmp_path_factory.mktemp("recrawled")
+    return build_recrawl(tmp_path_factory.mktemp("recrawled"))
+
+
+def build_recrawl(out: Path) -> Recrawled:
+    """Crawl the site into ``out``, change it, crawl it again."""
     archive = out / "collections" / "default" / "archive"
     with MixedSite() as site:
         _crawl(site, out)
