@@ -16,6 +16,10 @@ record), :func:`check_file` reports every problem with its offset and record ID:
 * damage found by :func:`archive.reader.iter_records`: cut-off files, corrupt gzip members,
   short blocks, each with its offset.
 
+:func:`check_files` checks several files, then what no single file can show: that every
+revisit's original (the record its WARC-Refers-To names) is among the files checked, as
+replay needs it to be.
+
 ARC records are checked for readability only.
 """
 
@@ -25,6 +29,7 @@ import base64
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -33,12 +38,13 @@ from warcio.statusandheaders import StatusAndHeadersParser
 
 from .reader import ReadError, RecordRef, iter_records
 
-__all__ = ["CheckError", "FileReport", "check_file"]
+__all__ = ["CheckError", "FileReport", "check_file", "check_files"]
 
 _MANDATORY = ("WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type")
 _NEEDS_TARGET = ("request", "response", "resource", "revisit", "conversion")
 _HTTP_TYPES = ("request", "response", "revisit")
 _ID_FIELDS = ("WARC-Refers-To", "WARC-Concurrent-To", "WARC-Warcinfo-ID")
+_PAYLOAD_TYPES = ("response", "resource", "revisit")  # records a revisit may refer to
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$")
 _ALGORITHMS = {"sha1", "sha224", "sha256", "sha384", "sha512", "md5"}
 _CHUNK = 1 << 16
@@ -51,12 +57,25 @@ class CheckError:
     message: str
 
 
+@dataclass(frozen=True)
+class RevisitRef:
+    """A revisit record and the record it refers to (its WARC-Refers-To)."""
+
+    offset: int
+    record_id: str | None
+    url: str
+    refers_to: str
+
+
 @dataclass
 class FileReport:
     path: str
     records: int = 0
     errors: list[CheckError] = field(default_factory=list)
     warnings: list[CheckError] = field(default_factory=list)
+    # for check_files: the records a revisit may refer to, and the file's revisits
+    payload_ids: set[str] = field(default_factory=set, repr=False)
+    revisits: list[RevisitRef] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -87,12 +106,45 @@ def check_file(path: str | os.PathLike[str]) -> FileReport:
             continue
         problems, notes = _check_record(ref, seen_ids)
         rid = ref.header("WARC-Record-ID")
+        _note_revisit_links(ref, rid, report)
         report.errors.extend(CheckError(ref.offset, rid, msg) for msg in problems)
         report.warnings.extend(CheckError(ref.offset, rid, msg) for msg in notes)
 
     report.errors.extend(CheckError(e.offset, None, e.message) for e in read_errors)
     report.errors.sort(key=lambda e: e.offset)
     return report
+
+
+def check_files(paths: Iterable[str | os.PathLike[str]]) -> list[FileReport]:
+    """Check each file (:func:`check_file`), then every revisit's WARC-Refers-To against
+    the records of all of them: a revisit whose original is in none of the files is an
+    error of its file."""
+    reports = [check_file(path) for path in paths]
+    known: set[str] = set()
+    for report in reports:
+        known |= report.payload_ids
+    for report in reports:
+        missing = [r for r in report.revisits if r.refers_to not in known]
+        report.errors.extend(
+            CheckError(
+                r.offset,
+                r.record_id,
+                f"revisit of {r.url} refers to {r.refers_to}, not in the files checked",
+            )
+            for r in missing
+        )
+        report.errors.sort(key=lambda e: e.offset)
+    return reports
+
+
+def _note_revisit_links(ref: RecordRef, rid: str | None, report: FileReport) -> None:
+    if not rid or ref.rec_type not in _PAYLOAD_TYPES:
+        return
+    report.payload_ids.add(rid)
+    refers_to = (ref.header("WARC-Refers-To") or "").strip()
+    if ref.rec_type == "revisit" and refers_to:
+        url = (ref.header("WARC-Target-URI") or "").strip().strip("<>")
+        report.revisits.append(RevisitRef(ref.offset, rid, url, refers_to))
 
 
 def _check_record(ref: RecordRef, seen_ids: dict[str, int]) -> tuple[list[str], list[str]]:

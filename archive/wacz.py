@@ -8,10 +8,13 @@ Layout, as the specification gives it and py-wacz validates it::
     datapackage.json            every file above with its sha256 hash and size
     datapackage-digest.json     the sha256 hash of datapackage.json
 
-Pages are the responses that warcloom analysed: those a ``metadata`` or ``conversion``
-record refers to. Title and languages come from the metadata record, the text from the
-conversion record (the newest of each, by WARC-Date, as in the CDXJ index). Archive files
-are flattened into ``archive/`` by base name, and the index's ``filename`` fields say so.
+Pages are the responses that warcloom analysed: those a ``conversion`` record, or a
+``metadata`` record with the page's analysis (its ``title`` field), refers to. Title and
+languages come from the metadata record, the text from the conversion record (the newest of
+each, by WARC-Date, as in the CDXJ index). A recrawl's revisits and gone pages have a
+metadata record without an analysis (via, status, change, previous capture): they are not
+pages (an unchanged page is listed at its original capture). Archive files are flattened
+into ``archive/`` by base name, and the index's ``filename`` fields say so.
 """
 
 from __future__ import annotations
@@ -116,8 +119,11 @@ def collection_pages(
                 codes = ref.header("WARC-Identified-Content-Language") or ""
                 location = (ref.path, ref.offset, ref.length, codes)
                 analyses.offer(response_id, kind, rank, lambda x=location: x)
-    analysed = analyses.response_ids()
-    pages = [_page(rid, capture, analyses) for rid, capture in captures.items() if rid in analysed]
+    pages = [
+        _page(rid, capture, analyses)
+        for rid, capture in captures.items()
+        if _is_page(analyses, rid)
+    ]
     pages.sort(key=lambda p: (p.ts, p.url))
     return pages
 
@@ -127,7 +133,16 @@ def _fields(ref: RecordRef) -> dict[str, Any]:
 
 
 def _pick(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: fields[k] for k in ("title", "languages", "hops-from-seed") if k in fields}
+    picked = {k: fields[k] for k in ("title", "languages", "hops-from-seed") if k in fields}
+    picked["analysed"] = "title" in fields  # a page's analysis, not a revisit's or a 404's
+    return picked
+
+
+def _is_page(analyses: Newest[Any], rid: str) -> bool:
+    if analyses.get(rid, "conversion") is not None:
+        return True
+    meta = analyses.get(rid, "metadata")
+    return meta is not None and bool(meta.get("analysed"))
 
 
 def _page(rid: str, capture: _Capture, analyses: Newest[Any]) -> WaczPage:

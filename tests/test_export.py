@@ -70,7 +70,7 @@ def test_jsonl_fast_path_fields_and_record_locations(demo: Path, tmp_path: Path)
         "url", "timestamp", "status", "mime", "title", "author", "published", "sitename",
         "languages", "language_shares", "text", "word_count", "content_digest",
         "warc_filename", "warc_offset", "warc_length", "extractor", "extractor_version",
-        "related_links",
+        "related_links", "change", "previous_timestamp",
     ]  # fmt: skip
     assert row["timestamp"].endswith("Z") and row["status"] == 200
     assert row["extractor"] == "trafilatura" and row["extractor_version"]

@@ -59,6 +59,9 @@ class Document:
     extractor: str = ""
     extractor_version: str = ""
     links: list[dict[str, str]] = field(default_factory=list)  # every link: url, region, text
+    # from a recrawl: the capture's change kind and the time of the capture it follows
+    change: str | None = None
+    previous_timestamp: datetime | None = None
     # pipeline bookkeeping (not exported)
     source: str = ""  # "archive" (metadata/conversion records) or "extracted"
     metadata: dict[str, Any] | None = None  # full metadata fields (re-extraction writes them)
@@ -70,7 +73,7 @@ class Document:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # pickled by field values, in order: faster than the slots default (documents
         # are pickled into the shards, and again on their way to the exporting process).
-        # The UTC datetimes (capture time, ranks) go without their tzinfo, whose pickling
+        # The UTC datetimes (capture times, ranks) go without their tzinfo, whose pickling
         # costs more than the rest of the date, and get it back in _unpickle_document.
         values = list(_GET_FIELDS(self))
         flags = 0
@@ -78,6 +81,10 @@ class Document:
         if stamp is not None and stamp.tzinfo is UTC:
             values[_TIMESTAMP] = stamp.replace(tzinfo=None)
             flags |= 1
+        previous = self.previous_timestamp
+        if previous is not None and previous.tzinfo is UTC:
+            values[_PREVIOUS] = previous.replace(tzinfo=None)
+            flags |= 8
         for bit, at in ((2, _META_RANK), (4, _CONV_RANK)):
             rank = values[at]
             if rank is not None and rank[0].tzinfo is UTC:
@@ -128,12 +135,15 @@ class Document:
             "extractor": self.extractor or None,
             "extractor_version": self.extractor_version or None,
             "related_links": self.related_links,
+            "change": self.change,
+            "previous_timestamp": self.previous_timestamp,
         }
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Document))
 _GET_FIELDS = attrgetter(*_FIELD_NAMES)  # a document's field values, as a tuple
 _TIMESTAMP = _FIELD_NAMES.index("timestamp")
+_PREVIOUS = _FIELD_NAMES.index("previous_timestamp")
 _META_RANK = _FIELD_NAMES.index("meta_rank")
 _CONV_RANK = _FIELD_NAMES.index("conv_rank")
 
@@ -143,6 +153,8 @@ def _unpickle_document(flags: int, *values: Any) -> Document:
     doc = Document(*values)
     if flags & 1:
         doc.timestamp = doc.timestamp.replace(tzinfo=UTC)  # type: ignore[union-attr]
+    if flags & 8:
+        doc.previous_timestamp = doc.previous_timestamp.replace(tzinfo=UTC)  # type: ignore[union-attr]
     if flags & 2:
         rank = doc.meta_rank
         doc.meta_rank = (rank[0].replace(tzinfo=UTC), rank[1], rank[2])  # type: ignore[index]

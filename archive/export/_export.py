@@ -9,9 +9,10 @@
 3. In this process, in task order: the verdicts are counted and the survivors' places noted; only a
    document that records of another task are joined to (the newest wins) is loaded, joined
    and judged again.
-4. The latest capture of each URL is chosen (unless all captures are wanted); only the
-   chosen documents are loaded, duplicates are removed in output order, and the writers
-   get the rest.
+4. The latest capture of each URL is chosen; or, with all captures wanted, every version
+   of its text (a capture whose change kind is ``unchanged-text`` repeats the version
+   before it and is left out). Only the chosen documents are loaded, duplicates are
+   removed in output order, and the writers get the rest.
 
 Memory holds one task's worth of documents per worker, and per document a few small keys
 here (URL, time, place); text only streams through.
@@ -66,6 +67,11 @@ class ExportOptions:
             raise ValueError("the near-duplicate threshold must be in (0, 1]")
         if self.range_size <= 0:
             raise ValueError("range_size must be positive")
+        if self.reextract and self.filters.changed_since is not None:
+            raise ValueError(
+                "--changed-since reads the change kinds of the archive's metadata records: "
+                "not with --reextract"
+            )
 
 
 def export(
@@ -110,6 +116,9 @@ def export(
             latest: dict[str, tuple[float, int]] = {}
             locations: list[Location] = []
             for verdict, location in stream.judged():
+                if not options.latest_only and verdict.change == "unchanged-text":
+                    summary.repeated_versions += 1  # the version before it has this text
+                    continue
                 seq = len(locations)
                 if options.latest_only:
                     key = (verdict.time, seq)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from archive.extraction import LinksWanted
 
-from ._documents import LOWEST_DATE, Document, Rank
+from ._documents import LOWEST_DATE, Document, Rank, parse_warc_datetime
 
 if TYPE_CHECKING:  # trafilatura is imported only where pages are analysed
     from archive.extraction import ExtractionOptions, PageAnalysis
@@ -29,7 +29,18 @@ __all__ = [
 
 #: The metadata fields :func:`apply_metadata` reads (all a document needs from the record).
 APPLIED_FIELDS = frozenset(
-    ("title", "author", "date", "sitename", "languages", "links", "extractor", "status")
+    (
+        "title",
+        "author",
+        "date",
+        "sitename",
+        "languages",
+        "links",
+        "extractor",
+        "status",
+        "change",
+        "previous-capture",
+    )
 )
 
 
@@ -137,6 +148,11 @@ def apply_metadata(doc: Document, fields: dict[str, Any], rank: Rank) -> None:
     status = fields.get("status")
     if doc.status is None and isinstance(status, int):
         doc.status = status
+    change = fields.get("change")
+    doc.change = (_str(change.get("kind")) or None) if isinstance(change, dict) else None
+    previous = fields.get("previous-capture")
+    date = previous.get("date") if isinstance(previous, dict) else None
+    doc.previous_timestamp = parse_warc_datetime(date) if isinstance(date, str) else None
 
 
 def apply_conversion(doc: Document, title: str, text: str, rank: Rank) -> None:

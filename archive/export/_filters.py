@@ -1,8 +1,13 @@
 """Which documents to export: a frozen set of rules, checked in a fixed order.
 
 A document is counted under the first rule it fails (``status``, ``mime``, ``since``,
-``until``, ``domain``, ``url``, ``lang``, ``min-words``), so the summary says why each one was
-left out.
+``until``, ``changed-since``, ``domain``, ``url``, ``lang``, ``min-words``), so the summary
+says why each one was left out.
+
+``changed-since`` is what an incremental downstream pipeline asks for: captures made at or
+after a time whose text is new or changed (the ``change`` kind a recrawl gives each capture:
+:mod:`archive.changes`). Captures without a change kind (from before recrawls, or from
+other tools) fail it.
 """
 
 from __future__ import annotations
@@ -15,10 +20,22 @@ from typing import Literal
 
 from ._documents import Document
 
-__all__ = ["FILTER_RULES", "Filters", "LangMode", "parse_time_bound"]
+__all__ = ["FILTER_RULES", "NEW_TEXT", "Filters", "LangMode", "parse_time_bound"]
 
 LangMode = Literal["any", "all", "primary"]
-FILTER_RULES = ("status", "mime", "since", "until", "domain", "url", "lang", "min-words")
+FILTER_RULES = (
+    "status",
+    "mime",
+    "since",
+    "until",
+    "changed-since",
+    "domain",
+    "url",
+    "lang",
+    "min-words",
+)
+#: The change kinds ``changed-since`` keeps: a text not exported before.
+NEW_TEXT = ("new", "changed")
 
 
 def parse_time_bound(value: str, *, end: bool = False) -> datetime:
@@ -68,6 +85,7 @@ class Filters:
     min_words: int = 0
     statuses: tuple[str, ...] = ()  # "200", "2xx"
     mimes: tuple[str, ...] = ()  # "text/html", "text/*"
+    changed_since: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.lang_mode not in ("any", "all", "primary"):
@@ -98,6 +116,7 @@ class Filters:
         min_words: int = 0,
         statuses: Iterable[str | int] = (),
         mimes: Iterable[str] = (),
+        changed_since: str | datetime | None = None,
     ) -> Filters:
         """From user input: comma-separated lists allowed, dates as text."""
         return cls(
@@ -110,6 +129,9 @@ class Filters:
             min_words=min_words,
             statuses=_split(str(s) for s in statuses),
             mimes=tuple(m.lower() for m in _split(mimes)),
+            changed_since=(
+                parse_time_bound(changed_since) if isinstance(changed_since, str) else changed_since
+            ),
         )
 
     def rejects(self, doc: Document) -> str | None:
@@ -122,6 +144,12 @@ class Filters:
             return "since"
         if self.until and (doc.timestamp is None or doc.timestamp > self.until):
             return "until"
+        if self.changed_since and (
+            doc.timestamp is None
+            or doc.timestamp < self.changed_since
+            or doc.change not in NEW_TEXT
+        ):
+            return "changed-since"
         if self.domains:
             host = doc.host
             if not any(host == d or host.endswith("." + d) for d in self.domains):

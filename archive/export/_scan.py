@@ -125,6 +125,7 @@ class Verdict(NamedTuple):
     has_text: bool
     referred: bool  # metadata or conversion records were found for it
     rule: str | None  # the first filter rule it fails (ScanTask.filters), or None
+    change: str | None  # the capture's change kind (a recrawl's), or None
 
     @classmethod
     def of(cls, number: int, doc: Document, filters: Filters) -> Verdict:
@@ -139,6 +140,7 @@ class Verdict(NamedTuple):
             has_text,
             bool(doc.meta_rank or doc.conv_rank),
             filters.rejects(doc) if has_text else None,
+            doc.change,
         )
 
 

@@ -27,6 +27,7 @@ class ExportSummary:
     no_text: int = 0
     filtered: Counter[str] = field(default_factory=Counter)
     superseded: int = 0
+    repeated_versions: int = 0  # all captures: ``unchanged-text`` captures left out
     duplicates: int = 0
     exported: int = 0
     links: int = 0
@@ -47,6 +48,7 @@ class ExportSummary:
             "no_text": self.no_text,
             "filtered": {rule: self.filtered.get(rule, 0) for rule in FILTER_RULES},
             "older_captures": self.superseded,
+            "repeated_versions": self.repeated_versions,
             "duplicates": self.duplicates,
             "dedup": self.dedup,
             "exported": self.exported,
@@ -71,6 +73,11 @@ class ExportSummary:
             f"without text: {self.no_text}",
             f"filtered: {sum(self.filtered.values())}" + (f" ({filtered})" if filtered else ""),
             f"older captures of the same URL: {self.superseded}",
+            *(
+                [f"captures repeating the text before them: {self.repeated_versions}"]
+                if self.repeated_versions
+                else []
+            ),
             f"duplicates removed ({self.dedup}): {self.duplicates}",
             f"exported: {self.exported}" + (f", links: {self.links}" if self.links else ""),
             f"errors: {len(self.errors)}",

@@ -104,6 +104,7 @@ class JsonlWriter:
         row = doc.export_row()
         row["timestamp"] = iso(row["timestamp"])
         row["published"] = row["published"].isoformat() if row["published"] else None
+        row["previous_timestamp"] = iso(row["previous_timestamp"])
         self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     def close(self) -> None:
@@ -152,6 +153,8 @@ def export_schema() -> Any:
                 "related_links",
                 pa.list_(pa.struct([("url", pa.string()), ("text", pa.string())])),
             ),
+            ("change", pa.string()),
+            ("previous_timestamp", pa.timestamp("us", tz="UTC")),
         ]
     )
 

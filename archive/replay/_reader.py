@@ -1,6 +1,10 @@
 """The reader and diff views: a capture's metadata and text (from its metadata and conversion
 records, else extracted from the payload at replay), its typed links with their newest
-captures, and the text diff of two captures.
+captures, the versions of the page (every capture, with the change kind its metadata record
+gives), and the text diff of two captures.
+
+A revisit has no text of its own: it shows the text of the capture whose payload it repeats
+(:attr:`Capture.original_id`), with its own change kind and status.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from ._rewrite import sniff_charset
 __all__ = ["diff_view", "reader_data", "reader_view"]
 
 _MAX_LINKS = 600
+_MAX_VERSIONS = 200  # captures whose change kind is looked up (the newest ones)
 _LINK_ORDER = {"related": 0, "body": 1, "navigation": 2}
 
 
@@ -37,7 +42,7 @@ def reader_view(coll: Collection, prefix: str, rest: str) -> Response:
     data = reader_data(coll, url, entries[0])
     links = list(_typed_links(coll, data.meta.get("links")))
     captures = sorted(entries, key=lambda x: x.timestamp)
-    return html(200, _views.reader_page(prefix, data, links, captures))
+    return html(200, _views.reader_page(prefix, data, links, _versions(coll, captures)))
 
 
 def diff_view(coll: Collection, prefix: str, params: dict[str, list[str]]) -> Response:
@@ -62,16 +67,45 @@ def reader_data(coll: Collection, url: str, entry: IndexEntry) -> _views.ReaderD
         analysis = coll.analysis(entry.url, capture.record_id)
         data.meta = analysis.metadata
         data.notes += analysis.problems
+        source = "conversion record"
+        if capture.original is not None and capture.original_id:
+            # a revisit: the analysis of the payload is the original's; the revisit's own
+            # metadata record (status, change, previous capture) has the last word
+            original = coll.analysis(capture.original.url, capture.original_id)
+            data.notes += original.problems
+            data.meta = {**original.metadata, **analysis.metadata}
+            analysis = original
+            source = (
+                f"conversion record of the capture of {_views.when(capture.original.timestamp)}"
+                " (this capture is a revisit: the same payload)"
+            )
         if analysis.text is not None:
-            data.text, data.text_source = analysis.text, "conversion record"
+            data.text, data.text_source = analysis.text, source
             data.title = data.title or analysis.title
         if isinstance(data.meta.get("title"), str) and data.meta["title"]:
             data.title = data.meta["title"]
-        if not data.text and capture.mime in HTML_TYPES:
+        gone = _views.change_kind(data.meta.get("change")) == "gone"
+        if not data.text and capture.mime in HTML_TYPES and not gone:
             _extract_now(capture, data)
     finally:
         capture.close()
     return data
+
+
+def _versions(coll: Collection, captures: list[IndexEntry]) -> list[_views.Version]:
+    """Every capture (oldest first) with the change its own metadata record gives (looked
+    up for the newest ``_MAX_VERSIONS``)."""
+    versions = [_views.Version(entry) for entry in captures]
+    for version in versions[-_MAX_VERSIONS:]:
+        entry = version.entry
+        try:
+            with coll.read(entry, parse_http=False) as ref:
+                record_id = ref.header("WARC-Record-ID") or ""
+        except CaptureError:
+            continue
+        if record_id:
+            version.change = coll.analysis(entry.url, record_id).metadata.get("change")
+    return versions
 
 
 def _extract_now(capture: Capture, data: _views.ReaderData) -> None:

@@ -13,7 +13,7 @@ from warcio.timeutils import timestamp_to_iso_date
 
 from archive.index import IndexEntry
 
-__all__ = ["diff_page", "error_page", "home_page", "reader_page"]
+__all__ = ["Version", "change_kind", "diff_page", "error_page", "home_page", "reader_page"]
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#222}
@@ -124,6 +124,31 @@ def _codes(value: Any) -> list[str]:
 
 
 @dataclass
+class Version:
+    """A capture of the page, with its metadata record's ``change`` (None: it has none)."""
+
+    entry: IndexEntry
+    change: Any = None
+
+
+def change_kind(change: Any) -> str:
+    """The kind of a metadata record's ``change`` value ("" when there is none)."""
+    kind = change.get("kind") if isinstance(change, dict) else None
+    return kind if isinstance(kind, str) else ""
+
+
+def change_label(change: Any) -> str:
+    """``changed (1 added, 2 edited)``, ``not-modified``, ...; "" without a change."""
+    kind = change_kind(change)
+    counts = [
+        f"{change[key]} {key}"
+        for key in ("added", "removed", "edited")
+        if kind == "changed" and isinstance(change.get(key), int) and change[key]
+    ]
+    return f"{kind} ({', '.join(counts)})" if counts else kind
+
+
+@dataclass
 class ReaderData:
     url: str
     entry: IndexEntry
@@ -138,7 +163,7 @@ def reader_page(
     prefix: str,
     data: ReaderData,
     links: Iterable[tuple[dict[str, Any], str | None]],
-    captures: Sequence[IndexEntry],
+    versions: Sequence[Version],
 ) -> str:
     meta = data.meta
     ts = data.entry.timestamp
@@ -148,6 +173,8 @@ def reader_page(
         if meta.get(key):
             facts.append(f"<tr><th>{label}</th><td>{e(meta[key])}</td></tr>")
     facts.append(f"<tr><th>Captured</th><td>{e(when(ts))}</td></tr>")
+    if change_kind(meta.get("change")):
+        facts.append(f"<tr><th>Change</th><td>{e(change_label(meta['change']))}</td></tr>")
     langs = meta.get("languages")
     if isinstance(langs, list) and langs:
         spans = []
@@ -177,7 +204,7 @@ def reader_page(
     return page(
         prefix,
         data.title or url,
-        head + text + _links_html(prefix, ts, links) + _captures_html(prefix, url, ts, captures),
+        head + text + _links_html(prefix, ts, links) + _captures_html(prefix, url, ts, versions),
     )
 
 
@@ -203,15 +230,27 @@ def _links_html(prefix: str, ts: str, links: Iterable[tuple[dict[str, Any], str 
     return "<h2>Links</h2>" + "".join(out) if out else ""
 
 
-def _captures_html(prefix: str, url: str, ts: str, captures: Sequence[IndexEntry]) -> str:
+def _captures_html(prefix: str, url: str, ts: str, versions: Sequence[Version]) -> str:
+    """The versions of the page: each capture with its change kind, and a link to the text
+    diff with the capture before it."""
     items = []
-    for entry in captures:
+    captures = [v.entry for v in versions]
+    for i, version in enumerate(versions):
+        entry = version.entry
         mark = " (this one)" if entry.timestamp == ts else ""
+        label = change_label(version.change)
+        if entry.fields.get("mime") == "warc/revisit":
+            label = f"{label} (revisit)".strip()
+        diff = ""
+        if i:
+            query = urlencode({"url": url, "a": captures[i - 1].timestamp, "b": entry.timestamp})
+            diff = f" · <a href='{e(f'{prefix}/diff?{query}')}'>text changes</a>"
         items.append(
             f"<li><a href='{e(f'{prefix}/reader/{entry.timestamp}/{url}')}'>"
             f"{e(when(entry.timestamp))}</a>{e(mark)} "
-            f"<span class='muted'>{e(entry.fields.get('status', ''))} "
-            f"{e(entry.fields.get('digest', '')[:8])}</span></li>"
+            + (f"<span class='change'>{e(label)}</span> " if label else "")
+            + f"<span class='muted'>{e(entry.fields.get('status', ''))} "
+            f"{e(entry.fields.get('digest', '')[:8])}</span>{diff}</li>"
         )
     form = ""
     if len(captures) > 1:

@@ -19,7 +19,9 @@ def register(subparsers: Any) -> None:
     index.add_argument("-o", "--output", help="output file (default: stdout)")
     index.set_defaults(func=cmd_index)
 
-    check = subparsers.add_parser("check", help="verify WARC structure and digests")
+    check = subparsers.add_parser(
+        "check", help="verify WARC structure and digests, and that revisits' originals are there"
+    )
     check.add_argument("inputs", nargs="+", help="WARC/ARC files or directories")
     check.set_defaults(func=cmd_check)
 
@@ -68,11 +70,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from archive.check import check_file
+    from archive.check import check_files
 
     damaged = 0
-    for path in _warc_paths(args.inputs):
-        report = check_file(path)
+    for report in check_files(_warc_paths(args.inputs)):
+        path = report.path
         status = "ok" if report.ok else "DAMAGED"
         print(f"{status}  {path}  records={report.records}  errors={len(report.errors)}")
         for error in report.errors:

@@ -70,7 +70,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     filters.add_argument("--status", action="append", default=[], help="200, 2xx; repeatable")
     filters.add_argument("--mime", action="append", default=[], help="text/html, text/*")
     filters.add_argument(
-        "--all-captures", action="store_true", help="every capture, not only the latest per URL"
+        "--changed-since",
+        metavar="TIME",
+        help="captured at or after TIME (as --since) with new or changed text (a recrawl's "
+        "change kind)",
+    )
+    filters.add_argument(
+        "--all-captures",
+        action="store_true",
+        help="every version of each URL's text, not only the latest capture",
     )
     parser.add_argument("--dedup", choices=("none", "exact", "near"), default="none")
     parser.add_argument(
@@ -124,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
                 min_words=args.min_words,
                 statuses=args.status,
                 mimes=args.mime,
+                changed_since=args.changed_since,
             ),
             dedup=args.dedup,
             near_threshold=args.near_threshold,
