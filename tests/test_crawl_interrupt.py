@@ -68,6 +68,15 @@ def wait_for_done(frontier: Path, count: int, timeout: float = 60) -> set[str]:
     raise AssertionError(f"frontier did not commit {count} done requests in {timeout}s")
 
 
+def wait_for_open_file(archive_dir: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(archive_dir.glob("*.open")):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"no WARC file was open in {archive_dir} within {timeout}s")
+
+
 def warcio_check(path: Path) -> int:
     warcio = str(Path(sys.executable).parent / "warcio")
     return subprocess.run([warcio, "check", str(path)], capture_output=True).returncode
@@ -80,6 +89,8 @@ def test_sigkill_then_resume_loses_nothing_and_leaves_readable_files(tmp_path: P
         process = start_crawl(site, tmp_path)
         frontier = tmp_path / "state" / "default.frontier.sqlite"
         wait_for_done(frontier, 15)
+        # files rotate every 100 kB: kill while one is being written, as a crash would find it
+        wait_for_open_file(archive_dir)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
         done_before_kill = done_urls(frontier)

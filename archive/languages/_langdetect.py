@@ -344,10 +344,10 @@ def _estimate(detectors: Sequence[FastDetector]) -> None:
 
 
 def _points(text: str) -> Any:
-    """The code points of ``text``, as a uint32 array."""
+    """The code points of ``text`` (lone surrogates too), as a uint32 array."""
     import numpy as np
 
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 class _Features:
