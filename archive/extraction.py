@@ -132,7 +132,10 @@ class PageAnalysis:
 
     @property
     def word_count(self) -> int:
-        return len(self.text.split())
+        """Words of the text (:func:`archive.languages.word_count`: CJK by character)."""
+        from archive.languages import word_count  # the script tables, loaded when asked
+
+        return word_count(self.text)
 
     def metadata_fields(self) -> dict[str, Any]:
         """Fields for the metadata record (every value JSON-able)."""

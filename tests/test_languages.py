@@ -621,3 +621,13 @@ def test_a_paragraph_opening_with_links_on_a_long_page_is_tagged() -> None:
     tags = tag_languages(page)
     assert only(tags) == ("en", "eng")
     assert tags.paragraphs[-1].tag == "und"  # 3 letters: too short to judge alone
+
+
+def test_word_count_counts_chinese_and_japanese_by_character() -> None:
+    from archive.languages import word_count
+
+    assert word_count("The mills rose again.") == 4
+    assert word_count("中国纺织出口增长") == 8  # no spaces: one word a character
+    assert word_count("東京の工場 reopened 今日") == 5 + 1 + 2
+    assert word_count("한국 섬유 수출") == 3  # Korean is written with spaces
+    assert word_count("") == 0

@@ -94,7 +94,10 @@ class Document:
 
     @property
     def word_count(self) -> int:
-        return len(self.text.split())
+        """Words of the text (:func:`archive.languages.word_count`: CJK by character)."""
+        from archive.languages import word_count  # the script tables, loaded when asked
+
+        return word_count(self.text)
 
     @property
     def related_links(self) -> list[dict[str, str]]:

@@ -14,7 +14,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-__all__ = ["CJK_WEIGHT", "Para", "scan", "zh_variant"]
+__all__ = ["CJK_WEIGHT", "Para", "scan", "word_count", "zh_variant"]
 
 CJK_WEIGHT = 3  # one Han character carries about as much as three Latin letters
 
@@ -109,3 +109,17 @@ def _count(pattern: re.Pattern[str], text: str) -> int:
 def _script_name(letters: str) -> str:
     names = Counter(unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0] for ch in letters[:64])
     return names.most_common(1)[0][0]
+
+
+# Han (with extensions and compatibility forms), kana: scripts written without spaces
+_CJK = re.compile(
+    "[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0002fa1f]"
+)
+
+
+def word_count(text: str) -> int:
+    """Words of a text: each Han or kana character counts as one (Chinese and Japanese are
+    written without spaces between words), the rest by whitespace-separated tokens."""
+    characters = len(_CJK.findall(text))
+    return characters + len(_CJK.sub(" ", text).split())
