@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -294,3 +295,14 @@ def test_lookup_nearest_first(coll: Path):
     nearest = lookup(index, "http://example.com/n", "2024")[0]
     with read_record_at(archive / nearest.filename, nearest.offset, nearest.length) as ref:
         assert ref.header("WARC-Date") == "2024-01-01T00:00:00Z"
+
+
+def test_index_files_get_the_umask_mode_not_0600(tmp_path: Path) -> None:
+    from archive.index import write_index
+
+    old = os.umask(0o022)
+    try:
+        write_index(["a 1 {}"], tmp_path / "index.cdxj")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "index.cdxj").stat().st_mode & 0o777 == 0o644

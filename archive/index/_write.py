@@ -9,7 +9,7 @@ import fcntl
 import heapq
 import logging
 import os
-import tempfile
+import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,10 @@ def write_index(lines: Iterable[str], path: str | os.PathLike[str]) -> None:
 
 def _atomic_write(path: Path, chunks: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # made with mode 0666 less the umask, like the WARC files (mkstemp's 0600 would keep a
+    # pywb run as another user out)
+    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:
