@@ -482,3 +482,26 @@ def test_the_socket_checks_would_see_a_connection(tmp_path: Path, replay: Replay
     assert f"connect ('127.0.0.1', {replay.port})" in log.read_text()
     if strace_out is not None:  # the C-level socket bypasses the Python guard, not strace
         assert f"htons({replay.port})" in strace_out.read_text()
+
+
+def test_from_archive_writes_next_to_the_archive_unless_told_where(tmp_path: Path) -> None:
+    out = tmp_path / "original"
+    with SampleSite() as site:
+        seed = site.url(site.manifest.seed_path)
+        warcloom("crawl", seed, "--out", str(out), "--depth", "1", *FAST)
+    coll = Collection.open(out)
+    before = set(coll.files())
+    # no --out: the analysis goes into the archive it replays, beside its responses
+    run = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "crawl", seed, "--depth", "1", *FAST,
+         *replay_args(out)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert not (tmp_path / "warcloom-data").exists()
+    added = set(coll.files()) - before
+    assert len(added) == 1 and len(coll.runs()) == 2
+    # another --out: said, in one line, that it refers to responses it does not hold
+    other = tmp_path / "elsewhere"
+    said = warcloom("crawl", seed, "--out", str(other), "--depth", "1", *FAST, *replay_args(out))
+    assert f"refer to responses in {coll.root}" in said

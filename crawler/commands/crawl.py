@@ -43,8 +43,12 @@ def register(subparsers: Any) -> None:
 
 
 def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
-    parser.add_argument("--out", default=out, help=f"output directory (default: {out})")
-    parser.add_argument("--collection", default="default", help="collection name")
+    parser.add_argument(
+        "--out",
+        help=f"output directory (default: {out}; with --from-archive, the archive's own)",
+    )
+    parser.add_argument("--collection", help="collection name (default: default)")
+    parser.set_defaults(default_out=out)
     parser.add_argument("--follow", choices=("related", "content", "all"), default="related")
     parser.add_argument("--depth", type=int, default=0, help="max hops from a seed (0: no limit)")
     parser.add_argument("--domains", nargs="*", default=[], help="allowed hosts (default: seeds')")
@@ -251,6 +255,8 @@ def _check_out(out: Path, what: str) -> None:
 def _run_crawl(settings: Any, spider_args: dict[str, Any], args: argparse.Namespace) -> dict:
     """Run the articles spider to the end, holding the collection; returns its stats."""
     config = _check_settings(settings, args)
+    if getattr(args, "note", None):
+        print(args.note, file=sys.stderr)
     lock = config.coll.lock()
     try:  # one run at a time: taken before anything of the collection is touched
         lock.acquire("warcloom crawl")
@@ -329,9 +335,39 @@ def _write_stats(stats: dict[str, Any], path: str | None) -> None:
         Path(path).write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
 
 
+def _where(args: argparse.Namespace) -> None:
+    """Fill in ``--out`` and ``--collection``. A crawl from an archive writes its analysis
+    next to the archived responses unless told otherwise; told otherwise, it says that the
+    new collection refers to responses it does not hold (or copies them, with
+    ``-s WARCLOOM_ARCHIVE_CAPTURE=true``)."""
+    from archive.collection import CollectionNotFound
+
+    source = None
+    if getattr(args, "from_archive", None):
+        try:
+            source = Collection.open(args.from_archive, need_index=True)
+        except CollectionNotFound as exc:
+            raise UsageError(f"--from-archive: {exc}") from None
+    if args.out is None and source is not None and source.root.parent.name == "collections":
+        args.out = str(source.root.parent.parent)
+        args.collection = args.collection or source.name
+    args.out = args.out or args.default_out
+    args.collection = args.collection or "default"
+    target = Collection.under(args.out, args.collection)
+    copies = any(item.partition("=")[0] == "WARCLOOM_ARCHIVE_CAPTURE" for item in args.set)
+    args.note = None  # said once the crawl's arguments are all checked
+    if source is not None and target.root.resolve() != source.root and not copies:
+        args.note = (
+            f"warcloom: note: the analysis records written to {target.root} refer to "
+            f"responses in {source.root}: export or replay the two together, or copy the "
+            "responses with -s WARCLOOM_ARCHIVE_CAPTURE=true"
+        )
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     if not (args.urls or args.seeds_file or args.sitemap or args.feed):
         raise UsageError("crawl: give seed URLs, --seeds-file, --sitemap or --feed")
+    _where(args)
     _check_seeds(args)
     settings = _crawl_settings(args)
     stats = _run_crawl(settings, _spider_args(args), args)
@@ -354,6 +390,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             *args.set,
         ]
         print(f"Serving the sample news site on {site.base_url}; crawling {args.urls[0]}")
+        _where(args)
         settings = _crawl_settings(args)
         stats = _run_crawl(settings, _spider_args(args), args)
     _write_stats(stats, args.stats_json)
