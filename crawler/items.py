@@ -10,12 +10,12 @@ from archive.changes import ChangeKind
 from archive.collection import LastCapture
 from archive.extraction import PageAnalysis
 
-__all__ = ["PageItem", "RevisitItem"]
+__all__ = ["CaptureItem", "PageItem", "RevisitItem"]
 
 
 @dataclass
-class PageItem:
-    """One analysed HTML page, tied to its archived response record."""
+class CaptureItem:
+    """What every item says of its capture: the record, when, how it was reached."""
 
     url: str
     status: int
@@ -24,21 +24,20 @@ class PageItem:
     depth: int
     via: str | None
     fetch_ms: float
+
+
+@dataclass
+class PageItem(CaptureItem):
+    """One analysed HTML page, tied to its archived response record."""
+
     analysis: PageAnalysis
     previous: LastCapture | None = None  # the URL's newest 2xx capture before this crawl
 
 
 @dataclass
-class RevisitItem:
+class RevisitItem(CaptureItem):
     """A capture whose change was decided at download (``not-modified``, ``identical``,
     ``gone``): not analysed again; ``response_id`` is its revisit or response record."""
 
-    url: str
-    status: int
-    response_id: str
-    capture_date: datetime
-    depth: int
-    via: str | None
-    fetch_ms: float
     change: ChangeKind
     previous: LastCapture

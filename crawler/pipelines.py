@@ -18,7 +18,7 @@ from archive.extraction import extractor_info
 from archive.records import build_metadata_record, warc_date
 from archive.writer import WarcWriteError
 from crawler.config import WarcloomConfig
-from crawler.items import PageItem, RevisitItem
+from crawler.items import CaptureItem, PageItem, RevisitItem
 from crawler.recrawl import RecrawlMiddleware
 from crawler.warcstore import WarcStoreExtension
 
@@ -59,12 +59,7 @@ class WarcMetadataPipeline:
         analysis = item.analysis
         change = self._change(item)
         fields = {
-            "via": item.via,
-            "hops-from-seed": item.depth,
-            "fetch-time-ms": round(item.fetch_ms, 1),
-            "status": item.status,
-            "change": change.to_json(),
-            "previous-capture": _previous(item.previous),
+            **_capture_fields(item, change.to_json(), item.previous),
             "extractor": self.extractor,
             **analysis.metadata_fields(),
         }
@@ -76,14 +71,7 @@ class WarcMetadataPipeline:
         self._count_change(item.url, change.kind)
 
     def _revisit(self, item: RevisitItem) -> None:
-        fields = {
-            "via": item.via,
-            "hops-from-seed": item.depth,
-            "fetch-time-ms": round(item.fetch_ms, 1),
-            "status": item.status,
-            "change": {"kind": item.change},
-            "previous-capture": _previous(item.previous),
-        }
+        fields = _capture_fields(item, {"kind": item.change}, item.previous)
         date = item.capture_date
         self.store.write([build_metadata_record(item.url, item.response_id, date, fields)])
         self._count_change(item.url, item.change)
@@ -119,8 +107,18 @@ class WarcMetadataPipeline:
             self.stats.inc_value(f"warcloom/pages/lang/{analysis.languages.primary()}")
 
 
-def _previous(previous: LastCapture | None) -> dict[str, str] | None:
-    """``previous-capture``: the record and date of the capture this one follows."""
-    if previous is None:
-        return None
-    return {"record-id": previous.record_id, "date": warc_date(previous.date)}
+def _capture_fields(
+    item: CaptureItem, change: dict[str, Any], previous: LastCapture | None
+) -> dict[str, Any]:
+    """The metadata fields every capture gets: how it was reached, its change and the
+    capture it follows (``previous-capture``: that record and its date)."""
+    return {
+        "via": item.via,
+        "hops-from-seed": item.depth,
+        "fetch-time-ms": round(item.fetch_ms, 1),
+        "status": item.status,
+        "change": change,
+        "previous-capture": None
+        if previous is None
+        else {"record-id": previous.record_id, "date": warc_date(previous.date)},
+    }

@@ -136,17 +136,8 @@ class ArticlesSpider(scrapy.Spider):
                 options=options,
             )
         )
-        referer = response.request.headers.get(b"Referer") if response.request else None
         yield PageItem(
-            url=response.url,
-            status=response.status,
-            response_id=response.meta[RESPONSE_ID],
-            capture_date=response.meta[CAPTURE_DATE],
-            depth=response.meta.get("depth", 0),
-            via=referer.decode("latin-1") if referer else None,
-            fetch_ms=1000 * response.meta.get("download_latency", 0.0),
-            analysis=analysis,
-            previous=response.meta.get(PREVIOUS),
+            **_capture(response), analysis=analysis, previous=response.meta.get(PREVIOUS)
         )
         for request in self._requests(follow_urls(analysis.links, self.follow), response):
             yield request
@@ -157,18 +148,7 @@ class ArticlesSpider(scrapy.Spider):
         reached without reading bodies twice."""
         previous = response.meta[PREVIOUS]
         if change is not None:
-            referer = response.request.headers.get(b"Referer") if response.request else None
-            yield RevisitItem(
-                url=response.url,
-                status=response.status,
-                response_id=response.meta[RESPONSE_ID],
-                capture_date=response.meta[CAPTURE_DATE],
-                depth=response.meta.get("depth", 0),
-                via=referer.decode("latin-1") if referer else None,
-                fetch_ms=1000 * response.meta.get("download_latency", 0.0),
-                change=change,
-                previous=previous,
-            )
+            yield RevisitItem(**_capture(response), change=change, previous=previous)
         if change != "gone":
             links = stored_links(self.config.coll, previous)
             yield from self._requests(follow_urls(links, self.follow), response)
@@ -201,6 +181,20 @@ class ArticlesSpider(scrapy.Spider):
             self.crawler.stats.inc_value("warcloom/scope/excluded")
             return False
         return True
+
+
+def _capture(response: Response) -> dict[str, Any]:
+    """The :class:`crawler.items.CaptureItem` fields of a response."""
+    referer = response.request.headers.get(b"Referer") if response.request else None
+    return {
+        "url": response.url,
+        "status": response.status,
+        "response_id": response.meta[RESPONSE_ID],
+        "capture_date": response.meta[CAPTURE_DATE],
+        "depth": response.meta.get("depth", 0),
+        "via": referer.decode("latin-1") if referer else None,
+        "fetch_ms": 1000 * response.meta.get("download_latency", 0.0),
+    }
 
 
 def _header(response: Response, name: bytes) -> str | None:
