@@ -31,12 +31,18 @@ __all__ = ["WarcStoreExtension"]
 logger = logging.getLogger(__name__)
 
 WARC_1_1 = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
-FIDELITY_NOTE = (
-    "HTTP records are reconstructed from what Scrapy exposes: body bytes as received "
+WIRE_HANDLER = "crawler.wire.WireHTTPDownloadHandler"
+FIDELITY_NOTES = {
+    True: "HTTP response records keep the status line and header lines as received "
+    "(reason phrase, name casing, order, repeated headers) and the body bytes as received "
+    "(content-encoding kept); the body arrives de-chunked, so Transfer-Encoding is renamed "
+    "X-Crawler-Transfer-Encoding and Content-Length is the stored length (the original kept "
+    "as X-Crawler-Content-Length).",
+    False: "HTTP records are reconstructed from what Scrapy exposes: body bytes as received "
     "(content-encoding kept, transfer-encoding removed), headers with Scrapy's name casing, "
     "standard reason phrases, Content-Length set to the stored length "
-    "(the original kept as X-Crawler-Content-Length)."
-)
+    "(the original kept as X-Crawler-Content-Length).",
+}
 
 
 def _software() -> str:
@@ -66,6 +72,16 @@ class WarcStoreExtension:
             logger.warning("Recovered %d WARC file(s) left open by a killed crawl", len(recovered))
         for path in recovered:
             self._remember(path)
+        handlers = settings.getdict("DOWNLOAD_HANDLERS")
+        wire = all(handlers.get(scheme) == WIRE_HANDLER for scheme in ("http", "https"))
+        if not wire and not settings.get("WARCLOOM_FROM_ARCHIVE"):
+            logger.warning(
+                "The wire-faithful HTTP handler is not in use (Scrapy's internals it needs are "
+                "missing, or DOWNLOAD_HANDLERS says otherwise): response heads are rebuilt "
+                "from Scrapy's view, and the warcinfo record says so"
+            )
+            if self.stats is not None:
+                self.stats.set_value("warcloom/wire/fallback", 1)
         info = {
             "software": _software(),
             "hostname": socket.gethostname(),
@@ -73,7 +89,7 @@ class WarcStoreExtension:
             "http-header-user-agent": settings.get("USER_AGENT"),
             "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "isPartOf": config.collection,
-            "description": FIDELITY_NOTE,
+            "description": FIDELITY_NOTES[wire],
             "conformsTo": WARC_1_1,
         }
         self.writer = WarcWriter(
