@@ -263,12 +263,14 @@ def _run_crawl(settings: Any, spider_args: dict[str, Any], args: argparse.Namesp
     except CollectionBusy as exc:
         raise SystemExit(f"warcloom: {exc}") from None  # exit 1: not a mistake, a busy one
     try:
-        return _crawl(settings, spider_args)
+        return _crawl(settings, spider_args, scrapy_logs=args.verbose > 0)
     finally:
         lock.release()
 
 
-def _crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
+def _crawl(settings: Any, spider_args: dict[str, Any], *, scrapy_logs: bool) -> dict[str, Any]:
+    import logging
+
     from scrapy.crawler import CrawlerProcess
 
     from crawler.spiders.articles import ArticlesSpider
@@ -280,7 +282,11 @@ def _crawl(settings: Any, spider_args: dict[str, Any]) -> dict[str, Any]:
         for path in frontier.parent.glob(frontier.name + "*"):
             path.unlink()
         finished_marker.unlink()
-    process = CrawlerProcess(settings)
+    process = CrawlerProcess(settings)  # (it sets Scrapy's loggers up)
+    if not scrapy_logs:  # Scrapy's own lines only with -v; warcloom's warnings and the
+        # summary say what went wrong (a page given up after retries is a fetch error)
+        for name in ("scrapy", "twisted", "py.warnings"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
     crawler = process.create_crawler(ArticlesSpider)
     process.crawl(crawler, **{k: v for k, v in spider_args.items() if v})
     process.start()  # Ctrl-C, SIGTERM, write errors: see crawler.stopping
@@ -398,6 +404,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out)
     coll = Collection.under(out, args.collection)
     collection = coll.root
+    print(
+        "(The sample site breaks some pages on purpose: a 500 retried then given up, a 404, "
+        "a redirect chain, a path robots.txt forbids, a body cut short.)"
+    )
     print("\nNext, try:")
     print(f"  warcloom replay {out}                      # browse it on http://127.0.0.1:8080/")
     print(f"  warcloom export {collection} --format jsonl --out - --lang zh-Hant | head -c 600")
