@@ -575,3 +575,20 @@ def test_metadata_values_decode_as_json_loads_would() -> None:
         except ValueError:
             expected = value
         assert repr(_json_or_text(value)) == repr(expected), value
+
+
+def test_pages_whose_analysis_records_are_missing_are_counted(tmp_path: Path) -> None:
+    from warc_fixtures import html_page
+
+    analysed = Capture(
+        "http://example.com/a", html_page("A"), title="A", text="Text of A.",
+        languages=[lang("en", "eng", 1.0)],
+    )  # fmt: skip
+    cut_off = Capture("http://example.com/b", html_page("B"))  # its records never made it
+    path = tmp_path / "a.warc.gz"
+    write_warc(path, [analysed, cut_off])
+    out = tmp_path / "out.jsonl"
+    summary = export([str(path)], str(out), ExportOptions(workers=1))
+    assert summary.documents == 1 and summary.unanalysed == 1
+    assert "without their analysis records" in summary.format()
+    assert summary.to_json()["unanalysed"] == 1

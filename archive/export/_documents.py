@@ -116,6 +116,14 @@ class Document:
     def is_html(self) -> bool:
         return self.mime in HTML_TYPES
 
+    @property
+    def unanalysed(self) -> bool:
+        """An HTML page with a 2xx status (what a crawl analyses) that has no analysis: its
+        records were cut off or never written, and it was not analysed here."""
+        ok = self.status is None or 200 <= self.status < 300
+        analysed = self.meta_rank or self.conv_rank or self.source == "extracted"
+        return self.is_html and ok and not analysed
+
     def export_row(self) -> dict[str, Any]:
         """The exported fields, in schema order (Python types: datetime, date, lists)."""
         return {

@@ -124,6 +124,7 @@ class Verdict(NamedTuple):
     time: float  # capture time (POSIX seconds), -inf when unknown
     has_text: bool
     referred: bool  # metadata or conversion records were found for it
+    unanalysed: bool  # an HTML page left without analysis (Document.unanalysed)
     rule: str | None  # the first filter rule it fails (ScanTask.filters), or None
     change: str | None  # the capture's change kind (a recrawl's), or None
 
@@ -139,6 +140,7 @@ class Verdict(NamedTuple):
             doc.timestamp.timestamp() if doc.timestamp else float("-inf"),
             has_text,
             bool(doc.meta_rank or doc.conv_rank),
+            doc.unanalysed,
             filters.rejects(doc) if has_text else None,
             doc.change,
         )

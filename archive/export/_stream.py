@@ -129,6 +129,8 @@ class DocumentStream:
                         if not item.text.strip():
                             if item.meta_rank or item.conv_rank:
                                 self.summary.no_text += 1
+                            elif item.unanalysed:
+                                self.summary.unanalysed += 1
                             if not (self.keep_empty and item.source == "extracted"):
                                 continue
                         fingerprint(item, self.fingerprint)
@@ -160,6 +162,8 @@ class DocumentStream:
                     if not verdict.has_text:
                         if verdict.referred:
                             self.summary.no_text += 1
+                        elif verdict.unanalysed:
+                            self.summary.unanalysed += 1
                         continue
                     self.summary.documents += 1
                     if verdict.rule is not None:

@@ -25,6 +25,7 @@ class ExportSummary:
     documents: int = 0
     extracted: int = 0
     no_text: int = 0
+    unanalysed: int = 0  # HTML pages whose analysis records are missing (cut off, unwritten)
     filtered: Counter[str] = field(default_factory=Counter)
     superseded: int = 0
     repeated_versions: int = 0  # all captures: ``unchanged-text`` captures left out
@@ -46,6 +47,7 @@ class ExportSummary:
             "documents": self.documents,
             "extracted_on_the_fly": self.extracted,
             "no_text": self.no_text,
+            "unanalysed": self.unanalysed,
             "filtered": {rule: self.filtered.get(rule, 0) for rule in FILTER_RULES},
             "older_captures": self.superseded,
             "repeated_versions": self.repeated_versions,
@@ -71,6 +73,8 @@ class ExportSummary:
             f"{self.bytes_read / 1e6:.1f} MB in {self.seconds:.1f} s ({rate:.1f} MB/s)",
             f"documents: {self.documents} ({self.extracted} extracted on the fly), "
             f"without text: {self.no_text}",
+            f"HTML pages without their analysis records (cut off or never written), not "
+            f"exported: {self.unanalysed}",
             f"filtered: {sum(self.filtered.values())}" + (f" ({filtered})" if filtered else ""),
             f"older captures of the same URL: {self.superseded}",
             *(
