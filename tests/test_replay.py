@@ -736,3 +736,14 @@ def test_an_unreadable_capture_is_a_502_naming_file_and_offset_not_the_server_pa
     assert resp.status == 502
     assert f"{name} at offset {offset}" in resp.text
     assert str(tmp_path) not in resp.text
+
+
+def test_home_language_filter_takes_bcp47_tags_and_shows_them(demo, demo_app):
+    def listed(lang: str) -> list[str]:
+        text = call(demo_app, "/?" + urlencode({"lang": lang})).text
+        return re.findall(r"<td class='url'><a href='[^']*'>([^<]+)</a>", text)
+
+    assert listed("zh") == listed("zh-Hant") == listed("zh-Hans") == listed("zho") != []
+    assert listed("en") == listed("EN") == listed("eng") != []
+    home = call(demo_app, "/").text
+    assert "<span class='lang' title='zho'>zh</span>" in home

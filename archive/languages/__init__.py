@@ -18,6 +18,8 @@ from ._tagging import (
     LanguageShare,
     LanguageTags,
     ParagraphLanguage,
+    bcp47,
+    iso639_3,
     tag_languages,
     tag_languages_many,
 )
@@ -30,6 +32,8 @@ __all__ = [
     "LanguageShare",
     "LanguageTags",
     "ParagraphLanguage",
+    "bcp47",
+    "iso639_3",
     "tag_languages",
     "tag_languages_many",
     "word_count",

@@ -22,6 +22,8 @@ __all__ = [
     "LanguageShare",
     "LanguageTags",
     "ParagraphLanguage",
+    "bcp47",
+    "iso639_3",
     "tag_languages",
     "tag_languages_many",
 ]
@@ -364,3 +366,19 @@ def _from_langdetect(lang: str) -> str:
 
 def _code(tag: str) -> str:
     return _CODES.get(tag, UND)
+
+
+def iso639_3(tag: str) -> str | None:
+    """The ISO 639-3 code of a BCP 47 tag we give (``zh-Hant`` -> ``zho``, ``en`` ->
+    ``eng``), or of a code itself (``zho``); None for anything else. Case is ignored."""
+    wanted = tag.strip().lower()
+    for known, code in _CODES.items():
+        if wanted in (known.lower(), code):
+            return code
+    return None
+
+
+def bcp47(code: str) -> str:
+    """The shortest BCP 47 tag of an ISO 639-3 code (``zho`` -> ``zh``), or the code."""
+    tags = [tag for tag, known in _CODES.items() if known == code]
+    return min(tags, key=len) if tags else code

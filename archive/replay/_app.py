@@ -26,6 +26,7 @@ from pathlib import Path
 
 from archive.collection import CaptureError, Collection
 from archive.index import IndexEntry
+from archive.languages import iso639_3
 
 from . import _views
 from ._cdx import CdxQuery, format_entries, key_prefix_for, run_query
@@ -142,7 +143,8 @@ class ReplayApp:
 
     def _home(self, prefix: str, fields: dict[str, list[str]]) -> Response:
         url_prefix = one(fields, "prefix")
-        lang = one(fields, "lang").strip().lower()
+        lang = one(fields, "lang").strip()
+        code = (iso639_3(lang) or lang.lower()) if lang else ""
         show_all = one(fields, "all") == "1"
         cursor = one(fields, "cursor")
         key = key_prefix_for(url_prefix) if url_prefix else ""
@@ -161,7 +163,7 @@ class ReplayApp:
                 f.get("mime") not in HTML_TYPES or not str(f.get("status", "200")).startswith("2")
             ):
                 continue
-            if lang and lang not in str(f.get("languages", "")).split(","):
+            if code and code not in str(f.get("languages", "")).split(","):
                 continue
             rows.append(entry)
         page = _views.home_page(prefix, rows, url_prefix, lang, show_all, next_cursor, scanned_out)

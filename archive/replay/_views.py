@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from warcio.timeutils import timestamp_to_iso_date
 
 from archive.index import IndexEntry
+from archive.languages import bcp47
 
 __all__ = ["Version", "change_kind", "diff_page", "error_page", "home_page", "reader_page"]
 
@@ -84,7 +85,7 @@ def home_page(
     form = (
         f"<form method='get' action='{e(prefix)}/'>"
         f"URL prefix <input name='prefix' size='50' value='{e(url_prefix)}'> "
-        f"language <input name='lang' size='6' placeholder='eng' value='{e(lang)}'> "
+        f"language <input name='lang' size='8' placeholder='en, zh-Hant' value='{e(lang)}'> "
         f"<label><input type='checkbox' name='all' value='1'{' checked' if show_all else ''}>"
         " all captures (not only pages)</label> <button>Search</button></form>"
     )
@@ -92,7 +93,8 @@ def home_page(
     for entry in rows:
         f = entry.fields
         langs = "".join(
-            f"<span class='lang'>{e(code)}</span>" for code in _codes(f.get("languages", ""))
+            f"<span class='lang' title='{e(code)}'>{e(bcp47(code))}</span>"
+            for code in _codes(f.get("languages", ""))
         )
         replay = f"{prefix}/{entry.timestamp}/{entry.url}"
         reader = f"{prefix}/reader/{entry.timestamp}/{entry.url}"
