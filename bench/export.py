@@ -31,6 +31,8 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.collection import Collection
+
 
 def _raw_iterate(path: str) -> tuple[int, int]:
     records = payload = 0
@@ -81,7 +83,7 @@ def _html_items(path: str) -> list[tuple[str, bytes, str | None, str | None]]:
 def build_collection(workdir: Path, pages: int | None) -> Path:
     """The collection of ``workdir``, built for ``pages`` pages unless it is; ``None``: any
     collection already built there (a caller that reads only its first file)."""
-    coll = workdir / "collections" / "default"
+    coll = Collection.under(workdir, "default").root
     marker = workdir / f"built-{pages or 5000}"
     if marker.exists() or (pages is None and any(workdir.glob("built-*"))):
         return coll
@@ -92,14 +94,12 @@ def build_collection(workdir: Path, pages: int | None) -> Path:
         check=True,
         capture_output=True,
     )
-    archive = coll / "archive"
+    archive = Collection(coll).archive_dir
     (original,) = sorted(archive.glob("*.warc.gz"))
     per_file = sum(1 for r in _iter_types(original) if r == "conversion")
     copies = -(-pages // per_file)
     for i in range(1, copies):
         shutil.copyfile(original, archive / original.name.replace("-00001-", f"-{i + 1:05d}-"))
-    from archive.collection import Collection
-
     Collection.open(coll).rebuild_index()
     marker.touch()
     return coll
@@ -124,7 +124,7 @@ def main() -> int:
 
     workdir = Path(args.workdir)
     coll = build_collection(workdir, args.pages)
-    files = [str(p) for p in sorted((coll / "archive").glob("*.warc.gz"))]
+    files = [str(p) for p in Collection(coll).files()]
     size = sum(os.path.getsize(p) for p in files)
     ctx = multiprocessing.get_context("spawn")
     out = workdir / "out"

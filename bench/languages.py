@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from archive.collection import Collection
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from export import _html_items, build_collection  # the sibling bench script
@@ -37,7 +39,7 @@ def main() -> int:
     from archive.languages._tagging import _SAMPLE_CHARS, _SAMPLE_PARTS
 
     coll = build_collection(Path(args.workdir), None)  # the first file is all it reads
-    first = sorted((coll / "archive").glob("*.warc.gz"))[0]
+    first = Collection(coll).files()[0]
     pages = [item[:2] for item in _html_items(str(first))]
     samples = []
     for url, body in pages:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from crawl import SPEED, generate_site, run_measured, start_server
 
+from archive.collection import Collection
+
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("new", "changed", "unchanged-text", "not-modified", "identical", "gone")
 
@@ -38,7 +40,7 @@ def crawl(seed: str, out: Path, stats: Path) -> tuple[float, dict]:
 
 
 def warc_bytes(out: Path) -> dict[str, int]:
-    archive = out / "collections" / "default" / "archive"
+    archive = Collection.under(out, "default").archive_dir
     return {p.name: p.stat().st_size for p in archive.glob("*.warc.gz")}
 
 

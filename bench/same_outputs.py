@@ -21,6 +21,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from archive.collection import Collection
+
 _VOLATILE_WARC = re.compile(
     rb"^(WARC-Record-ID|WARC-Date|WARC-Refers-To|WARC-Warcinfo-ID): .*$", re.M
 )
@@ -63,7 +65,7 @@ def _wacz_digest(path: Path) -> str:
 def main(collection: str, workdir: str) -> None:
     coll, out = Path(collection), Path(workdir)
     out.mkdir(parents=True, exist_ok=True)
-    _run("index", str(coll / "archive"), "-o", str(out / "index.cdxj"))
+    _run("index", str(Collection(coll).archive_dir), "-o", str(out / "index.cdxj"))
     runs = {
         "jsonl": ["--format", "jsonl"],
         "parquet": ["--format", "parquet"],

@@ -270,7 +270,9 @@ def test_filters_by_rule(tmp_path: Path) -> None:
     assert titles(since="2024-05-02", until="2024-06") == ["Copy", "Near", "杭州"]
     assert titles(domains=["b.example"]) == ["Copy", "Near"]
     assert titles(url_regex=r"/(zh|near)$") == ["Near", "杭州"]
-    assert titles(min_words=60) == ["One", "Copy", "Near"]
+    # Chinese counts by character (issue 11: it was one "word", so --min-words dropped it)
+    assert titles(min_words=60) == ["One", "Copy", "Near", "杭州"]
+    assert "杭州" not in titles(min_words=221)  # 220 characters
     assert titles(statuses=["4xx"]) == []
     assert titles(mimes=["text/*"]) == ["One", "Copy", "Near", "杭州", "One again"]
 

@@ -631,3 +631,4 @@ def test_word_count_counts_chinese_and_japanese_by_character() -> None:
     assert word_count("東京の工場 reopened 今日") == 5 + 1 + 2
     assert word_count("한국 섬유 수출") == 3  # Korean is written with spaces
     assert word_count("") == 0
+    assert word_count("杭州的紡織業很忙。" * 2) == 16  # full stops separate, are not words

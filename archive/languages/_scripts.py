@@ -118,8 +118,14 @@ _CJK = re.compile(
 )
 
 
+# CJK and full-width punctuation: separators, not words
+_CJK_PUNCTUATION = re.compile("[\u3000-\u303f\uff01-\uff20\uff3b-\uff40\uff5b-\uff65]")
+
+
 def word_count(text: str) -> int:
     """Words of a text: each Han or kana character counts as one (Chinese and Japanese are
-    written without spaces between words), the rest by whitespace-separated tokens."""
+    written without spaces between words), the rest by whitespace-separated tokens; CJK
+    punctuation separates."""
+    text = _CJK_PUNCTUATION.sub(" ", text)
     characters = len(_CJK.findall(text))
     return characters + len(_CJK.sub(" ", text).split())
