@@ -11,7 +11,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from archive.analysis import build_analysis_records, text_hash
+from archive.analysis import build_analysis_records
 from archive.changes import Change, compare_texts
 from archive.collection import LastCapture
 from archive.extraction import extractor_info
@@ -82,11 +82,8 @@ class WarcMetadataPipeline:
         previous = item.previous
         if previous is None:
             return Change("new")
-        text = item.analysis.text
-        if previous.text_hash is not None and previous.text_hash == text_hash(text):
-            return Change("unchanged-text")
         before = self.store.coll.analysis(previous.url, previous.payload_id).text or ""
-        return compare_texts(before, text)
+        return compare_texts(before, item.analysis.text)
 
     def _count_change(self, url: str, kind: str) -> None:
         if self.stats is not None:

@@ -150,7 +150,7 @@ class RecrawlMiddleware:
     def process_request(self, request: Request) -> Response | None:
         if PREVIOUS in request.meta or request.method != "GET":
             return None
-        previous = self.coll.last_capture(request.url)
+        previous = self.coll.last_capture(request.url, with_text=False)  # read if changed
         request.meta[PREVIOUS] = previous
         if previous is None or request.meta.get(FRESH) or _is_robots_txt(request.url):
             return None

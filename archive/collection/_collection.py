@@ -81,7 +81,8 @@ class LastCapture:
     digest: str  # payload digest, ``sha1:`` dropped
     etag: str | None
     last_modified: str | None
-    text_hash: bytes | None  # of the newest conversion text (:func:`archive.analysis.text_hash`)
+    text_hash: bytes | None  # of the newest conversion text (archive.analysis.text_hash);
+    # None: no text, or not asked for
     payload_id: str  # the response record holding the payload (a revisit's original)
     payload_date: str  # its WARC-Date, as stored
 
@@ -320,9 +321,10 @@ class Collection:
                 found.title, found.text = title.strip(), text.strip()
         return found
 
-    def last_capture(self, url: str) -> LastCapture | None:
+    def last_capture(self, url: str, *, with_text: bool = True) -> LastCapture | None:
         """The newest capture of ``url`` answered with a 2xx status (a revisit resolved),
-        with its validators and text hash; None if there is none."""
+        with its validators and (``with_text``: one more record read) its text hash; None
+        if there is none."""
         for entry in reversed(self.captures(url)):
             status = str(entry.fields.get("status", ""))
             if not status.startswith("2") and entry.fields.get("mime") != "warc/revisit":
@@ -335,7 +337,7 @@ class Collection:
                 if not 200 <= capture.status < 300:
                     continue
                 payload_id = capture.original_id or capture.record_id
-                analysis = self.analysis(capture.url, payload_id)
+                text = self.analysis(capture.url, payload_id).text if with_text else None
                 return LastCapture(
                     url=capture.url,
                     record_id=capture.record_id,
@@ -344,7 +346,7 @@ class Collection:
                     digest=str(entry.fields.get("digest", "")),
                     etag=capture.header("ETag"),
                     last_modified=capture.header("Last-Modified"),
-                    text_hash=None if analysis.text is None else text_hash(analysis.text),
+                    text_hash=None if text is None else text_hash(text),
                     payload_id=payload_id,
                     payload_date=capture.original_date or capture.warc_date,
                 )
