@@ -154,10 +154,14 @@ class Collection:
         return self.root / _INDEXES / _JOURNAL
 
     @property
+    def out_dir(self) -> Path | None:
+        """The output directory holding the collection (None: it stands alone)."""
+        return self.root.parent.parent if self.root.parent.name == _COLLECTIONS else None
+
+    @property
     def state_dir(self) -> Path:
-        if self.root.parent.name == _COLLECTIONS:
-            return self.root.parent.parent / _STATE
-        return self.root / _STATE
+        out = self.out_dir
+        return self.root / _STATE if out is None else out / _STATE
 
     @property
     def frontier_path(self) -> Path:

@@ -354,8 +354,8 @@ def _where(args: argparse.Namespace) -> None:
             source = Collection.open(args.from_archive, need_index=True)
         except CollectionNotFound as exc:
             raise UsageError(f"--from-archive: {exc}") from None
-    if args.out is None and source is not None and source.root.parent.name == "collections":
-        args.out = str(source.root.parent.parent)
+    if args.out is None and source is not None and source.out_dir is not None:
+        args.out = str(source.out_dir)
         args.collection = args.collection or source.name
     args.out = args.out or args.default_out
     args.collection = args.collection or "default"
