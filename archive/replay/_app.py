@@ -191,10 +191,9 @@ class ReplayApp:
             except (TypeError, ValueError):
                 raise ReplayError(400, f"invalid Accept-Datetime {wanted!r}") from None
             ts = parsed.strftime("%Y%m%d%H%M%S")
-        entries = self.coll.captures(url, ts)
-        if not entries:
+        entry = self.coll.nearest(url, ts)
+        if entry is None:
             return html(404, _views.not_archived_page(prefix, url, ts or ""))
-        entry = entries[0] if ts else entries[-1]
         resp = redirect(f"{prefix}/{entry.timestamp}/{url}")
         resp.headers.append(("Vary", "accept-datetime"))
         return resp
