@@ -172,6 +172,11 @@ class Collection:
         return self.state_dir / f"{self.name}.lock"
 
     @property
+    def last_captures_path(self) -> Path:
+        """Every URL's last capture and its links, for recrawls (a cache of the index)."""
+        return self.state_dir / f"{self.name}.last-captures.sqlite"
+
+    @property
     def revisit_state_path(self) -> Path:
         """The adaptive revisit policy's per-URL intervals."""
         return self.state_dir / f"{self.name}.revisits.sqlite"
