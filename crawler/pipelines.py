@@ -66,9 +66,10 @@ class WarcMetadataPipeline:
         records = build_analysis_records(
             item.url, item.response_id, item.capture_date, fields, analysis.title, analysis.text
         )
-        self.store.write(records)
+        locations = self.store.write(records)
+        text_at = locations[1] if len(locations) > 1 else None  # the conversion record's
         self.store.last_captures.analysed(
-            item.url, item.response_id, analysis.links, analysis.text or ""
+            item.url, item.response_id, analysis.links, analysis.text or "", text_at
         )
         self._count(item)
         self._count_change(item.url, change.kind)
@@ -88,7 +89,7 @@ class WarcMetadataPipeline:
         after = item.analysis.text or ""
         if previous.text_hash is not None and previous.text_hash == text_hash(after):
             return Change("unchanged-text")  # the previous text need not be read
-        before = self.store.coll.analysis(previous.url, previous.payload_id).text or ""
+        before = self.store.last_captures.text(previous)
         return compare_texts(before, after)
 
     def _count_change(self, url: str, kind: str) -> None:

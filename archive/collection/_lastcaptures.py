@@ -22,16 +22,18 @@ import logging
 import sqlite3
 import zlib
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any, cast
 
 from warcio.recordloader import ArcWarcRecord
 
 from archive.analysis import EPOCH, parse_warc_date, text_hash
-from archive.index import url_key
+from archive.index import IndexEntry, url_key
 from archive.links import Link, Region
+from archive.writer import RecordLocation
 
+from ._capture import CaptureError
 from ._collection import Collection, LastCapture
 
 __all__ = ["LastCaptures"]
@@ -41,7 +43,7 @@ logger = logging.getLogger(__name__)
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS captures (key TEXT PRIMARY KEY, url TEXT, record_id TEXT, "
     "date TEXT, status INTEGER, digest TEXT, etag TEXT, last_modified TEXT, text_hash BLOB, "
-    "payload_id TEXT, payload_date TEXT, links BLOB)",
+    "payload_id TEXT, payload_date TEXT, links BLOB, text_at TEXT)",
     "CREATE TABLE IF NOT EXISTS seal (id INTEGER PRIMARY KEY CHECK (id = 0), index_state TEXT)",
 )
 _COLUMNS = (
@@ -106,17 +108,33 @@ class LastCaptures:
         return links
 
     def analysed(
-        self, url: str, payload_id: str, links: Iterable[Link], text: str | None = None
+        self,
+        url: str,
+        payload_id: str,
+        links: Iterable[Link],
+        text: str | None = None,
+        text_at: RecordLocation | None = None,
     ) -> None:
         """The links and (unless None) the text of the analysis of the response
-        ``payload_id`` of ``url``."""
+        ``payload_id`` of ``url``, and where its conversion record was written."""
         blob = zlib.compress(json.dumps([[link.url, link.region] for link in links]).encode())
         digest = None if text is None else text_hash(text)
+        where = None if text_at is None else json.dumps(asdict(text_at))
         sql = (
-            "UPDATE captures SET links = ?, text_hash = COALESCE(?, text_hash) "
+            "UPDATE captures SET links = ?, text_hash = COALESCE(?, text_hash), text_at = ? "
             "WHERE key = ? AND payload_id = ?"
         )
-        self._execute(sql, blob, digest, url_key(url), payload_id)
+        self._execute(sql, blob, digest, where, url_key(url), payload_id)
+
+    def text(self, capture: LastCapture) -> str:
+        """The text of the analysis of ``capture``'s payload ("" if it has none)."""
+        sql = "SELECT text_at FROM captures WHERE key = ? AND payload_id = ?"
+        row = self._row(sql, url_key(capture.url), capture.payload_id)
+        if row is not None and row[0] is not None:
+            with contextlib.suppress(CaptureError):
+                entry = IndexEntry(url_key(capture.url), "", json.loads(row[0]))
+                return self.coll.conversion(entry)[1]
+        return self.coll.analysis(capture.url, capture.payload_id).text or ""
 
     def recorded(self, records: Iterable[ArcWarcRecord]) -> None:
         """Records were written: a 2xx response becomes its URL's last capture, a revisit
