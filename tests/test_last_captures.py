@@ -4,6 +4,7 @@ dropped whenever it cannot be known to be current."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -85,6 +86,17 @@ def test_a_table_not_sealed_for_the_current_index_is_emptied(tmp_path: Path) -> 
     coll = Collection.open(out)
     assert _rows(coll) > 0
     warcloom("index", str(coll.archive_dir), "-o", str(coll.index_path))  # a new index
+    LastCaptures(coll).close()
+    assert _rows(coll) == 0
+
+
+def test_a_table_not_sealed_for_the_current_archive_files_is_emptied(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with NewsSite() as site:
+        _crawl(site, out)
+    coll = Collection.open(out)
+    (first,) = coll.files()
+    shutil.copy(first, first.with_name("added-by-hand.warc.gz"))  # not indexed
     LastCaptures(coll).close()
     assert _rows(coll) == 0
 

@@ -7,11 +7,12 @@ links its stored analysis lists. Read from the WARC files (:meth:`Collection.las
 table (SQLite, in the state directory) remembers both, written as the crawl stores records,
 as Heritrix's URI history and browsertrix's dedup index do.
 
-It is a cache of what the index says, nothing more. It is trusted only while the index is
-the one it was sealed with (size and modification time, recorded after a run indexed exactly
-the files it wrote); otherwise it is emptied when opened. A URL without a row is looked up
-in the collection and the answer kept. A revisit whose original is not the row's payload
-drops the row. So a row says what :meth:`Collection.last_capture` would say.
+It is a cache of what the collection says, nothing more. It is trusted only while the index
+and the archive files are the ones it was sealed with (sizes and modification times,
+recorded after a run indexed exactly the files it wrote); otherwise it is emptied when
+opened. A URL without a row is looked up in the collection and the answer kept. A revisit
+whose original is not the row's payload drops the row. So a row says what
+:meth:`Collection.last_capture` would say.
 """
 
 from __future__ import annotations
@@ -238,11 +239,15 @@ def _connect(path: Any) -> sqlite3.Connection:
 
 
 def _index_state(coll: Collection) -> str:
-    try:
-        stat = coll.index_path.stat()
-    except FileNotFoundError:
-        return "no index"
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
+    """The index's and every archive file's size and modification time."""
+    state = []
+    for path in (coll.index_path, *coll.files()):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        state.append([str(path), stat.st_size, stat.st_mtime_ns])
+    return json.dumps(state)
 
 
 def _identity(record: ArcWarcRecord) -> tuple[str, str, str]:
