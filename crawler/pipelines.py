@@ -11,7 +11,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 
-from archive.analysis import build_analysis_records
+from archive.analysis import build_analysis_records, text_hash
 from archive.changes import Change, compare_texts
 from archive.collection import LastCapture
 from archive.extraction import extractor_info
@@ -66,7 +66,11 @@ class WarcMetadataPipeline:
         records = build_analysis_records(
             item.url, item.response_id, item.capture_date, fields, analysis.title, analysis.text
         )
-        self.store.write(records)
+        locations = self.store.write(records)
+        text_at = locations[1] if len(locations) > 1 else None  # the conversion record's
+        self.store.last_captures.analysed(
+            item.url, item.response_id, analysis.links, analysis.text or "", text_at
+        )
         self._count(item)
         self._count_change(item.url, change.kind)
 
@@ -82,8 +86,11 @@ class WarcMetadataPipeline:
         previous = item.previous
         if previous is None:
             return Change("new")
-        before = self.store.coll.analysis(previous.url, previous.payload_id).text or ""
-        return compare_texts(before, item.analysis.text)
+        after = item.analysis.text or ""
+        if previous.text_hash is not None and previous.text_hash == text_hash(after):
+            return Change("unchanged-text")  # the previous text need not be read
+        before = self.store.last_captures.text(previous)
+        return compare_texts(before, after)
 
     def _count_change(self, url: str, kind: str) -> None:
         if self.stats is not None:

@@ -1,8 +1,8 @@
 """Incremental recrawls: ask only for what changed, store only what changed, say what changed.
 
 :class:`RecrawlMiddleware` (downloader middleware at 960, just outside the capture
-middleware) looks every request's URL up in the collection (its newest 2xx capture:
-:meth:`archive.collection.Collection.last_capture`):
+middleware) looks every request's URL up in the collection (its newest 2xx capture, from the
+collection's :class:`archive.collection.LastCaptures` table):
 
 * a URL captured before is asked for conditionally (``If-None-Match`` from its ETag,
   ``If-Modified-Since`` from its Last-Modified), unless it is a seed, a sitemap or a feed
@@ -33,10 +33,10 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from archive.collection import Collection, LastCapture
-from archive.links import Link
+from archive.collection import LastCapture, LastCaptures
 from archive.records import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, Revisit, sha1_digest
 from crawler.config import crawler_config
+from crawler.warcstore import WarcStoreExtension
 
 __all__ = [
     "CHANGE",
@@ -47,7 +47,6 @@ __all__ = [
     "REVISIT",
     "RecrawlMiddleware",
     "RevisitIntervals",
-    "stored_links",
 ]
 
 logger = logging.getLogger(__name__)
@@ -109,11 +108,11 @@ class RecrawlMiddleware:
     def __init__(
         self,
         crawler: Crawler,
-        coll: Collection,
+        last_captures: LastCaptures,
         revisit_after: float,
         intervals: RevisitIntervals | None,
     ) -> None:
-        self.coll = coll
+        self.last_captures = last_captures
         self.stats = crawler.stats
         self.revisit_after = timedelta(seconds=revisit_after) if revisit_after > 0 else None
         self.intervals = intervals
@@ -133,7 +132,10 @@ class RecrawlMiddleware:
             )
             crawler.signals.connect(intervals.close, signal=signals.spider_closed)
         revisit_after = settings.getfloat("WARCLOOM_REVISIT_AFTER", 0.0)
-        return cls(crawler, config.coll, revisit_after, intervals)
+        store = crawler.get_extension(WarcStoreExtension)
+        if store is None:
+            raise NotConfigured("RecrawlMiddleware needs crawler.warcstore.WarcStoreExtension")
+        return cls(crawler, store.last_captures, revisit_after, intervals)
 
     def not_due(self, request: Request, previous: LastCapture) -> bool:
         """Whether the policy says ``request``'s URL need not be fetched in this run."""
@@ -150,7 +152,7 @@ class RecrawlMiddleware:
     def process_request(self, request: Request) -> Response | None:
         if PREVIOUS in request.meta or request.method != "GET":
             return None
-        previous = self.coll.last_capture(request.url, with_text=False)  # read if changed
+        previous = self.last_captures.get(request.url)
         request.meta[PREVIOUS] = previous
         if previous is None or request.meta.get(FRESH) or _is_robots_txt(request.url):
             return None
@@ -206,15 +208,3 @@ def _revisit(profile: str, previous: LastCapture) -> Revisit:
         date=previous.payload_date,
         payload_digest=f"sha1:{previous.digest}",
     )
-
-
-def stored_links(coll: Collection, previous: LastCapture) -> list[Link]:
-    """The links the stored analysis of a capture lists (none if it has none)."""
-    value = coll.analysis(previous.url, previous.payload_id).metadata.get("links")
-    links = []
-    for item in value if isinstance(value, list) else []:
-        try:
-            links.append(Link.from_json(item))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return links

@@ -22,6 +22,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from warcio.recordloader import ArcWarcRecord
 
+from archive.collection import LastCaptures
 from archive.writer import RecordLocation, WarcWriteError, WarcWriter, recover_open_files
 from crawler.config import WarcloomConfig, crawler_config
 from crawler.stopping import stop_crawl
@@ -66,6 +67,8 @@ class WarcStoreExtension:
         self.journal = self.coll.journal_path
         self._failed = False
         self._pending: list[Path] = []  # closed, not indexed, not journaled (journal failed)
+        self._written: set[str] = set()  # names of this run's files
+        self.last_captures = LastCaptures(self.coll)
         self._closed = False
         recovered = recover_open_files(self.coll.archive_dir)
         if recovered:
@@ -122,6 +125,7 @@ class WarcStoreExtension:
                 message = f"cannot write {_describe(exc)}"
                 stop_crawl(self.crawler, "warc_write_error", message, hold_progress=True)
             raise
+        self.last_captures.recorded(records)
         if self.stats is not None:
             self.stats.inc_value("warcloom/records", len(records))
             self.stats.set_value("warcloom/bytes", self.writer.bytes_written)
@@ -130,6 +134,7 @@ class WarcStoreExtension:
     def _journal(self, path: Path) -> None:
         """Journal a file as not indexed yet, before it is created: whatever happens to the
         crawl (killed, disk full), the next run indexes it. Raises ``OSError``."""
+        self._written.add(path.name)
         with open(self.journal, "a", encoding="utf-8") as fh:
             fh.write(path.name + "\n")
             fh.flush()
@@ -171,13 +176,16 @@ class WarcStoreExtension:
             except OSError as exc:
                 logger.error("Cannot close %s: the next run will repair it", _describe(exc))
             files = self._unindexed()
-            if files:
-                self._index(files)
+            indexed = self._index(files) if files else True
+            if indexed and not self._failed and {p.name for p in files} <= self._written:
+                self.last_captures.seal()  # the index holds exactly what the rows say
+            else:
+                self.last_captures.close()
         finally:
             self.lock.release()
         return files
 
-    def _index(self, files: list[Path]) -> None:
+    def _index(self, files: list[Path]) -> bool:
         try:
             self.coll.update_index(files)
         except OSError as exc:
@@ -191,10 +199,11 @@ class WarcStoreExtension:
                 self.coll.archive_dir,
                 self.coll.index_path,
             )
-            return
+            return False
         self.journal.unlink(missing_ok=True)
         self._pending.clear()
         logger.info("Indexed %d WARC file(s) into %s", len(files), self.coll.index_path)
+        return True
 
     def _spider_closed(self, spider: object, reason: str) -> None:
         self.close()

@@ -11,7 +11,8 @@
   revisits resolved to the original) that replay, ``crawl --from-archive`` and recrawls use;
 * :mod:`._sideindex`: the sorted side index of metadata/conversion records;
 * :mod:`._lock`: one run at a time per collection;
-* :mod:`._history`: one line per run (outcome, counts per change kind).
+* :mod:`._history`: one line per run (outcome, counts per change kind);
+* :mod:`._lastcaptures`: every URL's last capture and its links, kept for recrawls.
 
 The rule for which analysis record counts is :mod:`archive.analysis`'s.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 from ._capture import Capture, CaptureError, iter_file, size_of
 from ._collection import Analysis, Collection, CollectionNotFound, LastCapture
 from ._history import OUTCOMES, Outcome, Run
+from ._lastcaptures import LastCaptures
 from ._lock import CollectionBusy, CollectionLock
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "CollectionLock",
     "CollectionNotFound",
     "LastCapture",
+    "LastCaptures",
     "Outcome",
     "Run",
     "iter_file",

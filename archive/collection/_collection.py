@@ -172,6 +172,11 @@ class Collection:
         return self.state_dir / f"{self.name}.lock"
 
     @property
+    def last_captures_path(self) -> Path:
+        """Every URL's last capture and its links, for recrawls (a cache of the index)."""
+        return self.state_dir / f"{self.name}.last-captures.sqlite"
+
+    @property
     def revisit_state_path(self) -> Path:
         """The adaptive revisit policy's per-URL intervals."""
         return self.state_dir / f"{self.name}.revisits.sqlite"
@@ -316,14 +321,18 @@ class Collection:
                 found.problems.append(f"metadata record unreadable: {exc.reason}")
         if "conversion" in referring:
             try:
-                with self.read(referring["conversion"], parse_http=False) as ref:
-                    block = ref.record.raw_stream.read().decode("utf-8", "replace")
+                found.title, found.text = self.conversion(referring["conversion"])
             except CaptureError as exc:
                 found.problems.append(f"conversion record unreadable: {exc.reason}")
-            else:
-                title, _, text = block.partition("\n\n")
-                found.title, found.text = title.strip(), text.strip()
         return found
+
+    def conversion(self, entry: IndexEntry) -> tuple[str, str]:
+        """Title and text of the conversion record at ``entry``. Raises
+        :class:`CaptureError`."""
+        with self.read(entry, parse_http=False) as ref:
+            block = ref.record.raw_stream.read().decode("utf-8", "replace")
+        title, _, text = block.partition("\n\n")
+        return title.strip(), text.strip()
 
     def last_capture(self, url: str, *, with_text: bool = True) -> LastCapture | None:
         """The newest capture of ``url`` answered with a 2xx status (a revisit resolved),

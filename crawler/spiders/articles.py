@@ -19,7 +19,7 @@ from crawler.capture import CAPTURE_DATE, RESPONSE_ID
 from crawler.config import FOLLOW_MODES, crawler_config
 from crawler.items import PageItem, RevisitItem
 from crawler.pool import ExtractionPool
-from crawler.recrawl import CHANGE, FRESH, LASTMOD, NOT_REQUESTED, PREVIOUS, stored_links
+from crawler.recrawl import CHANGE, FRESH, LASTMOD, NOT_REQUESTED, PREVIOUS
 from crawler.seeds import (
     feed_dates,
     feed_links,
@@ -27,6 +27,7 @@ from crawler.seeds import (
     sitemap_entries,
     sitemap_lastmods,
 )
+from crawler.warcstore import WarcStoreExtension
 
 __all__ = ["ArticlesSpider"]
 
@@ -150,7 +151,7 @@ class ArticlesSpider(scrapy.Spider):
         if change is not None:
             yield RevisitItem(**_capture(response), change=change, previous=previous)
         if change != "gone":
-            links = stored_links(self.config.coll, previous)
+            links = self.crawler.get_extension(WarcStoreExtension).last_captures.links(previous)
             yield from self._requests(follow_urls(links, self.follow), response)
 
     def _requests(
