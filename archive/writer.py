@@ -103,11 +103,6 @@ class WarcWriter:
         self._name = ""
         self._size = 0  # bytes of whole records in the current file
 
-    @property
-    def current_name(self) -> str | None:
-        """Name (without ``.open``) of the file being written, if any."""
-        return self._name if self._file else None
-
     def write(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         """Write a group of records to one file; returns where each landed.
 

@@ -372,15 +372,8 @@ class LinkWriter:
         for link in doc.links:
             self.count += 1
             if self.parquet:
-                self._rows.append(
-                    {
-                        "source": doc.url,
-                        "source_timestamp": doc.timestamp,
-                        "target": link["url"],
-                        "region": link["region"],
-                        "anchor_text": link["text"],
-                    }
-                )
+                row = (doc.url, doc.timestamp, link["url"], link["region"], link["text"])
+                self._rows.append(dict(zip(self.COLUMNS, row, strict=True)))
             else:
                 row = (doc.url, iso(doc.timestamp), link["url"], link["region"], link["text"])
                 self._csv.writerow(row)
