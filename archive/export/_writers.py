@@ -46,15 +46,10 @@ class DocumentWriter(Protocol):
 
 
 def open_writer(fmt: str, out: str) -> DocumentWriter:
-    if fmt == "jsonl":
-        return JsonlWriter(out)
-    if fmt == "parquet":
-        return ParquetWriter(out)
-    if fmt == "wet":
-        return WetWriter(out)
-    if fmt == "txt":
-        return TextWriter(out)
-    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    writers = {"jsonl": JsonlWriter, "parquet": ParquetWriter, "wet": WetWriter, "txt": TextWriter}
+    if fmt not in writers:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return writers[fmt](out)
 
 
 # -- files ---------------------------------------------------------------------------------
