@@ -268,10 +268,7 @@ def _hash_stream(stream: IO[bytes], digest: str) -> bytes | None:
     if algo not in _ALGORITHMS:
         return None
     hasher = hashlib.new(algo)
-    while True:
-        buf = stream.read(_CHUNK)
-        if not buf:
-            break
+    for buf in iter(lambda: stream.read(_CHUNK), b""):
         hasher.update(buf)
     return hasher.digest()
 

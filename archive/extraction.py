@@ -10,7 +10,7 @@ import codecs
 import functools
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
@@ -395,32 +395,25 @@ class _Analysis:
         return [p for p in text.split("\n") if p.strip()]
 
     def finish(self) -> PageAnalysis:
-        declared = self.declared
+        analysis = PageAnalysis(
+            self.charset,
+            self.links,
+            self.declared,
+            languages=self.tags,
+            errors=self.errors,
+            charset_declared=self.charset_declared,
+            truncated=self.truncated,
+        )
         document = self.document
         if document is None:
-            return PageAnalysis(
-                self.charset,
-                self.links,
-                declared,
-                languages=self.tags,
-                errors=self.errors,
-                charset_declared=self.charset_declared,
-                truncated=self.truncated,
-            )
-        text = document.text or ""
-        return PageAnalysis(
-            charset=self.charset,
-            links=self.links,
-            declared_languages=declared,
+            return analysis
+        return replace(
+            analysis,
             title=document.title or "",
             author=document.author or "",
             date=document.date or "",
             sitename=document.sitename or "",
             canonical_url=document.url or "",
             description=document.description or "",
-            text=text,
-            languages=self.tags,
-            errors=self.errors,
-            charset_declared=self.charset_declared,
-            truncated=self.truncated,
+            text=document.text or "",
         )

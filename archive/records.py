@@ -149,10 +149,6 @@ def _header_block(first_line: bytes, headers: Iterable[tuple[bytes, bytes]]) -> 
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
-def _latin1(value: bytes) -> str:
-    return value.decode("latin-1")
-
-
 def _response_headers(exchange: HttpExchange) -> list[tuple[bytes, bytes]]:
     """Response headers as stored: Content-Length is the stored length, the rest as received."""
     stored: list[tuple[bytes, bytes]] = []
@@ -187,7 +183,7 @@ def _http_record(
         statusline,
         protocol,
         _header_block(first_line.encode("latin-1"), headers),
-        [(_latin1(n), _latin1(v)) for n, v in headers],
+        [(n.decode("latin-1"), v.decode("latin-1")) for n, v in headers],
     )
     return _BUILDER.create_warc_record(
         url,

@@ -96,17 +96,11 @@ class WarcWriter:
         self.pid = os.getpid()
         self.serial = 0
         self.bytes_written = 0
-        self.records_written = 0
         self.closed_files: list[Path] = []
         self.failure: WarcWriteError | None = None
         self._file: Any = None
         self._name = ""
         self._size = 0  # bytes of whole records in the current file
-
-    @property
-    def current_name(self) -> str | None:
-        """Name (without ``.open``) of the file being written, if any."""
-        return self._name if self._file else None
 
     def write(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         """Write a group of records to one file; returns where each landed.
@@ -127,7 +121,6 @@ class WarcWriter:
             offset += len(member)
         self._append(b"".join(members))
         self.bytes_written += size
-        self.records_written += len(records)
         return locations
 
     def close(self) -> list[Path]:
@@ -164,7 +157,6 @@ class WarcWriter:
         header = self._compress(build_warcinfo_record(self._name, info))
         self._append(header)
         self.bytes_written += len(header)
-        self.records_written += 1
         logger.info("Opened WARC file %s", path)
 
     def _append(self, data: bytes) -> None:

@@ -43,7 +43,6 @@ class WarcloomConfig:
     exclude: tuple[re.Pattern[str], ...] = ()
     link_rules: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
     operator: str = ""
-    contact_url: str = ""
     progress: Literal["auto", "on", "off"] = "auto"
     extraction: ExtractionOptions = field(default_factory=ExtractionOptions)
 
@@ -90,7 +89,6 @@ class WarcloomConfig:
             exclude=_patterns(settings.getlist("WARCLOOM_EXCLUDE")),
             link_rules=_link_rules(settings.getdict("WARCLOOM_LINK_RULES")),
             operator=settings.get("WARCLOOM_OPERATOR", ""),
-            contact_url=settings.get("WARCLOOM_CONTACT_URL", ""),
             progress=progress,
             extraction=ExtractionOptions(
                 favor_precision=settings.getbool("WARCLOOM_FAVOR_PRECISION", False),

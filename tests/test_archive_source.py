@@ -118,76 +118,81 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
     return Fixture(coll, caps, ids)
 
 
-def header_values(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
+def header_values(headers: list[tuple[str, str]], name: str) -> list[str]:
     return [v for n, v in headers if n.lower() == name.lower()]
 
 
 def test_stored_status_headers_and_body(small: Fixture) -> None:
-    stored = ArchiveSource(small.collection).get("http://example.com/style.css")
-    assert stored is not None
+    found = ArchiveSource(small.collection).get("http://example.com/style.css")
+    assert found is not None
+    stored, body = found
     assert (stored.status, stored.protocol) == (200, "HTTP/1.1")
-    assert stored.body == b"body { color: red }"
-    assert header_values(stored.headers, b"Content-Type") == [b"text/css"]
+    assert body == b"body { color: red }"
+    assert header_values(stored.headers, "Content-Type") == ["text/css"]
     assert stored.ip_address == "127.0.0.1"
     assert stored.record_id == small.captures["http://example.com/style.css"].ids["response"]
 
 
 def test_repeated_headers_are_kept_and_redirects_replay_as_redirects(small: Fixture) -> None:
-    stored = ArchiveSource(small.collection).get("http://example.com/cookies")
-    assert stored is not None
+    found = ArchiveSource(small.collection).get("http://example.com/cookies")
+    assert found is not None
+    stored, _ = found
     assert stored.status == 302
-    assert header_values(stored.headers, b"Set-Cookie") == [b"a=1", b"b=2"]
-    assert header_values(stored.headers, b"Location") == [b"/"]
+    assert header_values(stored.headers, "Set-Cookie") == ["a=1", "b=2"]
+    assert header_values(stored.headers, "Location") == ["/"]
     assert stored.ip_address == "10.1.2.3"
 
 
 def test_gzip_body_stays_content_encoded(small: Fixture) -> None:
     url = "https://news.example.org/2024/hangzhou?id=7"
-    stored = ArchiveSource(small.collection).get(url)
-    assert stored is not None
-    assert header_values(stored.headers, b"Content-Encoding") == [b"gzip"]
-    assert gzip.decompress(stored.body) == small.captures[url].body
+    found = ArchiveSource(small.collection).get(url)
+    assert found is not None
+    stored, body = found
+    assert header_values(stored.headers, "Content-Encoding") == ["gzip"]
+    assert gzip.decompress(body) == small.captures[url].body
 
 
 def test_chunked_body_is_dechunked_and_transfer_encoding_dropped(small: Fixture) -> None:
     url = "http://example.com/chunked"
-    stored = ArchiveSource(small.collection).get(url)
-    assert stored is not None
-    assert stored.body == small.captures[url].body
-    assert header_values(stored.headers, b"Transfer-Encoding") == []
-    assert header_values(stored.headers, b"Content-Length") == [str(len(stored.body)).encode()]
+    response = asyncio.run(make_handler(small.collection).download_request(Request(url)))
+    assert response.body == small.captures[url].body
+    assert response.headers.getlist("Transfer-Encoding") == []
+    assert response.headers.getlist("Content-Length") == [str(len(response.body)).encode()]
 
 
 def test_newest_capture_by_default_and_nearest_to_a_timestamp(small: Fixture) -> None:
     newest = ArchiveSource(small.collection).get(OLD.url)
-    assert newest is not None and b"New twice" in newest.body
+    assert newest is not None and b"New twice" in newest[1]
     old = ArchiveSource(small.collection, timestamp="2023").get(OLD.url)
-    assert old is not None and b"Old twice" in old.body
-    assert old.record_id == OLD.ids["response"]
+    assert old is not None and b"Old twice" in old[1]
+    assert old[0].record_id == OLD.ids["response"]
     near_new = ArchiveSource(small.collection, timestamp="20240501").get(OLD.url)
-    assert near_new is not None and b"New twice" in near_new.body
+    assert near_new is not None and b"New twice" in near_new[1]
 
 
 def test_revisit_resolves_to_the_original_payload(small: Fixture) -> None:
     home = small.captures["http://example.com/"]
-    stored = ArchiveSource(small.collection).get(home.url)  # newest: the revisit
-    assert stored is not None
+    found = ArchiveSource(small.collection).get(home.url)  # newest: the revisit
+    assert found is not None
+    stored, body = found
     assert stored.record_id == small.ids["revisit"]
     assert stored.original_id == home.ids["response"]
     assert stored.status == 200
-    assert stored.body == home.body
+    assert body == home.body
     older = ArchiveSource(small.collection, timestamp="20240501").get(home.url)
-    assert older is not None and older.original_id is None
+    assert older is not None and older[0].original_id is None
 
 
 def test_resource_record_and_head_and_miss(small: Fixture) -> None:
     source = ArchiveSource(small.collection)
     resource = source.get("http://example.com/data.txt")
     assert resource is not None
-    assert (resource.status, resource.body) == (200, b"plain data")
-    assert header_values(resource.headers, b"Content-Type") == [b"text/plain"]
-    head = source.get("http://example.com/style.css", method="HEAD")
-    assert head is not None and head.body == b""
+    assert (resource[0].status, resource[1]) == (200, b"plain data")
+    assert header_values(resource[0].headers, "Content-Type") == ["text/plain"]
+    request = Request("http://example.com/style.css", method="HEAD")
+    head = asyncio.run(make_handler(small.collection).download_request(request))
+    assert head.status == 200 and head.body == b""
+    assert head.headers.getlist("Content-Length") == [b"19"]  # the stored payload's
     assert source.get("http://example.com/nowhere") is None
     assert source.get("http://other.example/") is None
 

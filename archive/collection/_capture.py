@@ -15,12 +15,14 @@ the original's.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.timeutils import iso_date_to_timestamp
@@ -183,18 +185,13 @@ def _read_head(stream: IO[bytes]) -> tuple[bytes, bytes]:
 
 def _stored_payload(first: bytes, rest: IO[bytes], headers: list[tuple[str, str]]) -> IO[bytes]:
     """The payload as stored, with any chunked transfer-encoding removed."""
-    out = _new_spool()
     try:
-        out.write(first)
-        for buf in iter(lambda: rest.read(_CHUNK), b""):
-            out.write(buf)
-        out.seek(0)
+        out = _spool(itertools.chain([first], _chunks(rest)))
         if not has_chunked(headers):
             return out
         with out:
-            return _spool(ChunkedDataReader(out, decomp_type=None))
+            return _spool(_chunks(ChunkedDataReader(out, decomp_type=None)))
     except Exception as exc:  # warcio raises several types on bad chunking
-        out.close()
         raise CaptureError(f"unreadable payload: {exc}") from None
 
 
@@ -259,77 +256,70 @@ def _bare_digest(value: str | None) -> str:
 
 
 def _decode(stored: IO[bytes], encoding: str) -> IO[bytes] | None:
-    """The payload without its Content-Encoding; None for an encoding we cannot undo."""
-    if encoding in ("gzip", "x-gzip"):
-        make = lambda: zlib.decompressobj(16 + zlib.MAX_WBITS)  # noqa: E731
-    elif encoding == "deflate":
-        make = lambda: zlib.decompressobj()  # noqa: E731
-    elif encoding == "br":
+    """The payload without its Content-Encoding (every member of a concatenated gzip; raw
+    deflate too, without the zlib header); None for an encoding we cannot undo."""
+    if encoding == "br":
         try:
             import brotli  # type: ignore[import-not-found]
         except ImportError:
             return None
-        dec = brotli.Decompressor()
-        out = _new_spool()
-        try:
-            for buf in iter(lambda: stored.read(_CHUNK), b""):
-                out.write(dec.process(buf))
-        except Exception as exc:
-            out.close()
-            raise CaptureError(f"broken br Content-Encoding: {exc}") from None
-        finally:
-            stored.seek(0)
-        out.seek(0)
-        return out
+        chunks, broken = _unbrotli(stored, brotli.Decompressor()), Exception
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        wbits = zlib.MAX_WBITS if encoding == "deflate" else 16 + zlib.MAX_WBITS
+        chunks, broken = _inflate(stored, wbits), zlib.error
     else:
         return None
-    out = _new_spool()
-    dec = make()
     try:
-        for buf in iter(lambda: stored.read(_CHUNK), b""):
-            out.write(dec.decompress(buf))
-            while dec.eof and dec.unused_data:  # concatenated gzip members
-                rest = dec.unused_data
-                dec = make()
-                out.write(dec.decompress(rest))
-        out.write(dec.flush())
-    except zlib.error as exc:
-        if encoding == "deflate":  # raw deflate without the zlib header: try that
+        return _spool(chunks)
+    except broken as exc:
+        if encoding == "deflate":
             stored.seek(0)
-            out.close()
-            try:
-                data = zlib.decompress(stored.read(), -zlib.MAX_WBITS)
-            except zlib.error:
-                raise CaptureError(f"broken deflate Content-Encoding: {exc}") from None
-            finally:
-                stored.seek(0)
-            out = _new_spool()
-            out.write(data)
-            out.seek(0)
-            return out
-        out.close()
+            with contextlib.suppress(zlib.error):
+                return _spool(iter([zlib.decompress(stored.read(), -zlib.MAX_WBITS)]))
         raise CaptureError(f"broken {encoding} Content-Encoding: {exc}") from None
     finally:
         stored.seek(0)
-    out.seek(0)
-    return out
+
+
+def _inflate(stored: IO[bytes], wbits: int) -> Iterator[bytes]:
+    dec = zlib.decompressobj(wbits)
+    for buf in _chunks(stored):
+        yield dec.decompress(buf)
+        while dec.eof and dec.unused_data:  # concatenated gzip members
+            rest, dec = dec.unused_data, zlib.decompressobj(wbits)
+            yield dec.decompress(rest)
+    yield dec.flush()
+
+
+def _unbrotli(stored: IO[bytes], dec: Any) -> Iterator[bytes]:
+    for buf in _chunks(stored):
+        yield dec.process(buf)
 
 
 def _new_spool() -> IO[bytes]:
     return tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX)
 
 
-def _spool(stream: IO[bytes]) -> IO[bytes]:
+def _spool(chunks: Iterable[bytes]) -> IO[bytes]:
+    """A new spool holding ``chunks`` (closed again if they fail), read from the start."""
     out = _new_spool()
-    for buf in iter(lambda: stream.read(_CHUNK), b""):
-        out.write(buf)
+    try:
+        for buf in chunks:
+            out.write(buf)
+    except BaseException:
+        out.close()
+        raise
     out.seek(0)
     return out
 
 
+def _chunks(fh: IO[bytes]) -> Iterator[bytes]:
+    return iter(lambda: fh.read(_CHUNK), b"")
+
+
 def iter_file(fh: IO[bytes], close: bool = True) -> Iterator[bytes]:
     try:
-        yield from iter(lambda: fh.read(_CHUNK), b"")
+        yield from _chunks(fh)
     finally:
         if close:
             fh.close()

@@ -36,8 +36,6 @@ DEFAULT_THRESHOLD = 0.8
 _SCHEME = "affine32"
 
 
-
-
 def _crc32(data: bytes) -> int:
     return zlib.crc32(data)
 

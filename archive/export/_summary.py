@@ -55,13 +55,8 @@ class ExportSummary:
             "dedup": self.dedup,
             "exported": self.exported,
             "links": self.links,
-            "errors": [
-                {"file": e.path, "offset": e.offset, "message": e.message} for e in self.errors
-            ],
-            "index_mismatches": [
-                {"file": e.path, "offset": e.offset, "message": e.message}
-                for e in self.index_mismatches
-            ],
+            "errors": _errors_json(self.errors),
+            "index_mismatches": _errors_json(self.index_mismatches),
             "seconds": round(self.seconds, 3),
         }
 
@@ -97,6 +92,10 @@ class ExportSummary:
                 f"  {e.path}: offset {e.offset}: {e.message}" for e in self.index_mismatches[:50]
             )
         return "\n".join(lines)
+
+
+def _errors_json(errors: list[ReadError]) -> list[dict[str, Any]]:
+    return [{"file": e.path, "offset": e.offset, "message": e.message} for e in errors]
 
 
 class Progress:

@@ -46,15 +46,10 @@ class DocumentWriter(Protocol):
 
 
 def open_writer(fmt: str, out: str) -> DocumentWriter:
-    if fmt == "jsonl":
-        return JsonlWriter(out)
-    if fmt == "parquet":
-        return ParquetWriter(out)
-    if fmt == "wet":
-        return WetWriter(out)
-    if fmt == "txt":
-        return TextWriter(out)
-    raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    writers = {"jsonl": JsonlWriter, "parquet": ParquetWriter, "wet": WetWriter, "txt": TextWriter}
+    if fmt not in writers:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    return writers[fmt](out)
 
 
 # -- files ---------------------------------------------------------------------------------
@@ -372,15 +367,8 @@ class LinkWriter:
         for link in doc.links:
             self.count += 1
             if self.parquet:
-                self._rows.append(
-                    {
-                        "source": doc.url,
-                        "source_timestamp": doc.timestamp,
-                        "target": link["url"],
-                        "region": link["region"],
-                        "anchor_text": link["text"],
-                    }
-                )
+                row = (doc.url, doc.timestamp, link["url"], link["region"], link["text"])
+                self._rows.append(dict(zip(self.COLUMNS, row, strict=True)))
             else:
                 row = (doc.url, iso(doc.timestamp), link["url"], link["region"], link["text"])
                 self._csv.writerow(row)

@@ -7,6 +7,7 @@ out. Shared by the careful gzip path, the uncompressed path and :func:`read_reco
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from typing import IO, BinaryIO
 
@@ -50,11 +51,7 @@ def buffer_record(
     validate(record, start)
     spool = new_spool()
     stream = record.raw_stream
-    while True:
-        buf = stream.read(CHUNK)
-        if not buf:
-            break
-        spool.write(buf)
+    shutil.copyfileobj(stream, spool, CHUNK)
     missing = getattr(stream, "limit", 0)
     if missing and missing > 0:
         spool.close()

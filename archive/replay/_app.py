@@ -49,7 +49,7 @@ from ._http import (
     request_target,
 )
 from ._page import HTML_TYPES, raw_response, rewritten_response
-from ._reader import diff_view, reader_data, reader_view
+from ._reader import diff_view, reader_view
 from ._timemap import link_timemap, memento_headers
 
 __all__ = ["ReplayApp", "make_app"]
@@ -104,11 +104,6 @@ class ReplayApp:
         if isinstance(resp.body, bytes):
             return [resp.body]
         return resp.body
-
-    def reader_data(self, url: str, entry: IndexEntry) -> _views.ReaderData:
-        """Metadata and text of one capture: from its metadata/conversion records, else
-        extracted from the payload now (captures from other tools)."""
-        return reader_data(self.coll, url, entry)
 
     def _dispatch(self, environ: Environ, prefix: str) -> Response:
         method = environ.get("REQUEST_METHOD", "GET")

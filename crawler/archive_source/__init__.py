@@ -21,7 +21,7 @@ The handler is loaded by Scrapy as ``crawler.archive_source.ArchiveDownloadHandl
 from __future__ import annotations
 
 from ._addon import HANDLER, ArchiveReplayAddon
-from ._handler import HIT_FLAG, MISS_FLAG, ArchiveDownloadHandler, ArchiveSource, StoredResponse
+from ._handler import HIT_FLAG, MISS_FLAG, ArchiveDownloadHandler, ArchiveSource
 from ._options import ReplayOptions
 
 __all__ = [
@@ -32,5 +32,4 @@ __all__ = [
     "ArchiveReplayAddon",
     "ArchiveSource",
     "ReplayOptions",
-    "StoredResponse",
 ]

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 
 from scrapy import Request
 from scrapy.core.downloader.handlers.base import BaseDownloadHandler
@@ -20,7 +17,7 @@ from crawler.capture import CAPTURE_DATE, RESPONSE_ID
 
 from ._options import ReplayOptions
 
-__all__ = ["HIT_FLAG", "MISS_FLAG", "ArchiveDownloadHandler", "ArchiveSource", "StoredResponse"]
+__all__ = ["HIT_FLAG", "MISS_FLAG", "ArchiveDownloadHandler", "ArchiveSource"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,47 +27,6 @@ STAT_HIT = "warcloom/archive/hit"
 STAT_MISS = "warcloom/archive/miss"
 STAT_REVISIT = "warcloom/archive/revisit"
 _NOT_REPLAYED = ("transfer-encoding", "content-length")
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    """An archived response made ready for Scrapy: the stored headers in order (repeated
-    names kept) less Transfer-Encoding, Content-Length set to the length of ``body``, the
-    body as stored (content-encoding kept). ``original_id``: for a revisit, the record the
-    payload came from."""
-
-    url: str
-    status: int
-    protocol: str
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    record_id: str
-    date: datetime
-    ip_address: str | None = None
-    truncated: bool = False
-    original_id: str | None = None
-
-    @classmethod
-    def of(cls, capture: Capture) -> StoredResponse:
-        body = capture.read_payload()
-        headers = [
-            (name.encode("latin-1"), value.encode("latin-1"))
-            for name, value in capture.headers
-            if name.lower() not in _NOT_REPLAYED
-        ]
-        headers.append((b"Content-Length", str(len(body)).encode("ascii")))
-        return cls(
-            url=capture.url,
-            status=capture.status,
-            protocol=capture.protocol,
-            headers=headers,
-            body=body,
-            record_id=capture.record_id,
-            date=capture.date,
-            ip_address=capture.ip_address,
-            truncated=capture.truncated,
-            original_id=capture.original_id,
-        )
 
 
 class ArchiveSource:
@@ -88,17 +44,16 @@ class ArchiveSource:
         method: str = "GET",
         body: bytes = b"",
         content_type: str | None = None,
-    ) -> StoredResponse | None:
-        """The capture of ``url`` (newest, or nearest to the timestamp), or None."""
+    ) -> tuple[Capture, bytes] | None:
+        """The capture of ``url`` (newest, or nearest to the timestamp), closed, and its
+        stored payload; or None."""
         coll = self.collection
         for entry in coll.request_captures(url, method, body, content_type, self.timestamp):
             try:
                 with coll.load(entry) as capture:
-                    stored = StoredResponse.of(capture)
+                    return capture, capture.read_payload()
             except CaptureError as exc:
                 logger.warning("Cannot replay the capture of %s: %s", entry.url, exc.reason)
-                continue
-            return dataclasses.replace(stored, body=b"") if method.upper() == "HEAD" else stored
         return None
 
 
@@ -120,19 +75,21 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
 
     async def download_request(self, request: Request) -> Response:
         content_type = request.headers.get(b"Content-Type")
-        stored = await run_in_thread(
+        found = await run_in_thread(
             self.source.get,
             request.url,
             request.method,
             request.body,
             content_type.decode("latin-1") if content_type else None,
         )
-        return self.build_response(request, stored)
+        return self.build_response(request, found)
 
-    def build_response(self, request: Request, stored: StoredResponse | None) -> Response:
-        """The Scrapy response for a lookup result (a 404 ``archive-miss`` for None)."""
+    def build_response(self, request: Request, found: tuple[Capture, bytes] | None) -> Response:
+        """The Scrapy response for a lookup result (a 404 ``archive-miss`` for None): the
+        stored headers in order (repeated names kept) less Transfer-Encoding, Content-Length
+        set to the length of the payload, the payload as stored (content-encoding kept)."""
         request.meta["download_latency"] = 0.0
-        if stored is None:
+        if found is None:
             self._inc(STAT_MISS)
             logger.debug("Not in the archive: %s", request.url)
             body = f"not in the archive: {request.url}\n".encode()
@@ -146,25 +103,30 @@ class ArchiveDownloadHandler(BaseDownloadHandler):
                 request=request,
                 protocol="HTTP/1.1",
             )
+        capture, body = found
         self._inc(STAT_HIT)
-        if stored.original_id:
+        if capture.original_id:
             self._inc(STAT_REVISIT)
-        request.meta[RESPONSE_ID] = stored.record_id
-        request.meta[CAPTURE_DATE] = stored.date
+        request.meta[RESPONSE_ID] = capture.record_id
+        request.meta[CAPTURE_DATE] = capture.date
         headers = Headers()
-        for name, value in stored.headers:
-            headers.appendlist(name, value)
-        flags = [HIT_FLAG, "dataloss"] if stored.truncated else [HIT_FLAG]
-        respcls = responsetypes.from_args(headers=headers, url=request.url, body=stored.body)
+        for name, value in capture.headers:
+            if name.lower() not in _NOT_REPLAYED:
+                headers.appendlist(name.encode("latin-1"), value.encode("latin-1"))
+        headers.appendlist(b"Content-Length", str(len(body)).encode("ascii"))
+        if request.method.upper() == "HEAD":
+            body = b""
+        flags = [HIT_FLAG, "dataloss"] if capture.truncated else [HIT_FLAG]
+        respcls = responsetypes.from_args(headers=headers, url=request.url, body=body)
         return respcls(
             url=request.url,
-            status=stored.status,
+            status=capture.status,
             headers=headers,
-            body=stored.body,
+            body=body,
             flags=flags,
             request=request,
-            ip_address=_ip(stored.ip_address),
-            protocol=stored.protocol,
+            ip_address=_ip(capture.ip_address),
+            protocol=capture.protocol,
         )
 
     def _inc(self, key: str) -> None:

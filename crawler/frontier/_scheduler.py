@@ -46,6 +46,10 @@ CREATE INDEX IF NOT EXISTS requests_queued ON requests (priority DESC, id)
 CREATE INDEX IF NOT EXISTS requests_inflight ON requests (id) WHERE state = 'inflight';
 CREATE TABLE IF NOT EXISTS seen (fingerprint BLOB PRIMARY KEY) WITHOUT ROWID;
 """
+_INSERT = (
+    "INSERT INTO requests (fingerprint, priority, state, depth, added, request) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 class SqliteScheduler(BaseScheduler):
@@ -225,11 +229,7 @@ class SqliteScheduler(BaseScheduler):
         row = (fingerprint, request.priority, QUEUED, meta.get("depth", 0), time.time(), data)
         if data is None:
             self._flush()
-            cursor = self._write(
-                "INSERT INTO requests (fingerprint, priority, state, depth, "
-                "added, request) VALUES (?, ?, ?, ?, ?, ?)",
-                row,
-            )
+            cursor = self._write(_INSERT, row)
             assert cursor.lastrowid is not None
             self._memory[cursor.lastrowid] = request
         else:
@@ -360,11 +360,7 @@ class SqliteScheduler(BaseScheduler):
             conn.executemany("INSERT OR IGNORE INTO seen VALUES (?)", self._seen_buf)
             self._seen_buf = []
         if self._insert_buf:
-            conn.executemany(
-                "INSERT INTO requests (fingerprint, priority, state, depth, added, request) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                self._insert_buf,
-            )
+            conn.executemany(_INSERT, self._insert_buf)
             self._insert_buf = []
         if self._done_buf:
             conn.executemany(f"UPDATE requests SET state = '{DONE}' WHERE id = ?", self._done_buf)

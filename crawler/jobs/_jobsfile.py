@@ -12,7 +12,7 @@ import json
 import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,26 +37,6 @@ REVISIT = ("always", "adaptive")
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _STR_LISTS = ("seeds", "sitemap", "feed", "include", "exclude", "domains")
-_KEYS = frozenset(
-    {
-        *_STR_LISTS,
-        "seeds_file",
-        "depth",
-        "follow",
-        "revisit_after",
-        "revisit",
-        "revisit_min",
-        "revisit_max",
-        "settings",
-        "out",
-        "collection",
-        "allow_private",
-        "contact",
-        "cron",
-        "timezone",
-        "every",
-    }
-)
 
 
 class JobsFileError(ValueError):
@@ -159,6 +139,15 @@ class Job:
         args += [f"--out={self.out}", f"--collection={self.collection_name}"]
         args += ["-s", f"WARCLOOM_JOB={self.name}"]
         return args
+
+
+# the keys of a [jobs.NAME] table: a Job's fields, the collection's name and the schedule's
+_KEYS = frozenset(f.name for f in fields(Job)) - {"name", "schedule", "collection_name"} | {
+    "collection",
+    "cron",
+    "timezone",
+    "every",
+}
 
 
 @dataclass(frozen=True)
