@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from warcio.recordloader import ArcWarcRecord
 
@@ -37,7 +37,7 @@ from archive.writer import RecordLocation
 from ._capture import CaptureError
 from ._collection import Collection, LastCapture
 
-__all__ = ["LastCaptures"]
+__all__ = ["LastCaptures", "Outlinks"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,13 @@ _COLUMNS = (
 )
 _ASSIGNMENTS = ", ".join(f"{column} = ?" for column in _COLUMNS.split(", "))
 _PLACES = ", ".join("?" * (1 + len(_COLUMNS.split(", "))))
+
+
+class Outlinks(NamedTuple):
+    """What the analysis of a page lists: its links, and its requisites (images, CSS...)."""
+
+    links: list[Link]
+    requisites: list[str]
 
 
 class LastCaptures:
@@ -91,34 +98,38 @@ class LastCaptures:
             self._put(key, found)
         return found
 
-    def links(self, capture: LastCapture) -> list[Link]:
-        """The links the stored analysis of ``capture``'s payload lists."""
+    def outlinks(self, capture: LastCapture) -> Outlinks:
+        """The links and requisites the stored analysis of ``capture``'s payload lists."""
         key = url_key(capture.url)
         sql = "SELECT links FROM captures WHERE key = ? AND payload_id = ?"
         row = self._row(sql, key, capture.payload_id)
         if row is not None and row[0] is not None:
-            return _links_from(row[0])
-        value = self.coll.analysis(capture.url, capture.payload_id).metadata.get("links")
+            return _outlinks_from(row[0])
+        metadata = self.coll.analysis(capture.url, capture.payload_id).metadata
+        value, requisites = metadata.get("links"), metadata.get("requisites")
         links = []
         for item in value if isinstance(value, list) else []:
             try:
                 links.append(Link.from_json(item))
             except (KeyError, TypeError, ValueError):
                 continue
-        self.analysed(capture.url, capture.payload_id, links)
-        return links
+        found = Outlinks(links, [str(u) for u in requisites or () if isinstance(u, str)])
+        self.analysed(capture.url, capture.payload_id, found)
+        return found
 
     def analysed(
         self,
         url: str,
         payload_id: str,
-        links: Iterable[Link],
+        outlinks: Outlinks,
         text: str | None = None,
         text_at: RecordLocation | None = None,
     ) -> None:
-        """The links and (unless None) the text of the analysis of the response
-        ``payload_id`` of ``url``, and where its conversion record was written."""
-        blob = zlib.compress(json.dumps([[link.url, link.region] for link in links]).encode())
+        """The links and requisites and (unless None) the text of the analysis of the
+        response ``payload_id`` of ``url``, and where its conversion record was written."""
+        pairs = [[link.url, link.region] for link in outlinks.links]
+        document = {"links": pairs, "requisites": list(outlinks.requisites)}
+        blob = zlib.compress(json.dumps(document).encode())
         digest = None if text is None else text_hash(text)
         where = None if text_at is None else json.dumps(asdict(text_at))
         sql = (
@@ -299,6 +310,7 @@ def _values(capture: LastCapture) -> tuple[Any, ...]:
     )
 
 
-def _links_from(blob: bytes) -> list[Link]:
-    pairs = json.loads(zlib.decompress(blob))
-    return [Link(url, cast(Region, region), "") for url, region in pairs]
+def _outlinks_from(blob: bytes) -> Outlinks:
+    document = json.loads(zlib.decompress(blob))
+    links = [Link(url, cast(Region, region), "") for url, region in document["links"]]
+    return Outlinks(links, document["requisites"])
