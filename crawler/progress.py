@@ -85,8 +85,8 @@ class ProgressExtension:
             for key in ("fetch_errors", "extraction_errors", "write_errors")
         )
         line = (
-            f"pages {pages}  {pages / elapsed:.1f}/s  requisites "
-            f"{stats.get('warcloom/requisites', 0)}  queued {queued}  errors {errors}  "
+            f"pages {pages}  {pages / elapsed:.1f}/s  queued {queued}  requisites "
+            f"{stats.get('warcloom/requisites', 0)}  errors {errors}  "
             f"WARC {stats.get('warcloom/bytes', 0) / 1e6:.1f} MB"
         )
         if self.enabled:

@@ -17,9 +17,11 @@ import pytest
 from crawl_helpers import FAST, ArchiveView, load_stats, warcloom
 from hypothesis import given
 from hypothesis import strategies as st
+from news_site import NewsSite
 from PIL import Image
 
 from archive.links import css_requisites, page_requisites
+from archive.records import REVISIT_NOT_MODIFIED
 from archive.replay import make_app
 from crawler.requisites import RequisitePolicy, registrable_domain
 from crawler.sample_site import SampleSite
@@ -223,6 +225,27 @@ def test_a_recrawl_stores_unchanged_requisites_as_revisits(tmp_path: Path) -> No
     for path in ("/static/site.css", "/static/print.css", "/static/fonts/newsreader.woff2"):
         assert site.url(path) in revisited, path  # the stylesheet's own requisites too
     assert stats["warcloom/requisites"] == 15
+
+
+def test_requisites_not_modified_are_revisits_and_a_stylesheets_font_still_is(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    with NewsSite(styled=True) as site:
+        args = ["crawl", site.url("/"), "--out", str(out), "--follow", "all", "--allow-private"]
+        args += FAST
+        warcloom(*args)
+        first_files = set((out / "collections/default/archive").glob("*.warc.gz"))
+        warcloom(*args)
+    view = ArchiveView.load(out / "collections" / "default" / "archive")
+    second = [
+        r for r in view.of_type("revisit") if view.files[0].parent / r.filename not in first_files
+    ]
+    profiles = {r.url: r.headers["WARC-Profile"] for r in second}
+    for path in ("/static/mill.css", "/static/mill.woff2"):  # the font: from the stored CSS
+        assert profiles[site.url(path)] == REVISIT_NOT_MODIFIED, path
+    responses = [r.url for r in view.of_type("response")]
+    assert responses.count(site.url("/static/mill.css")) == 1
 
 
 CHROMIUM = Path("/usr/bin/chromium")

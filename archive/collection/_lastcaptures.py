@@ -18,6 +18,7 @@ whose original is not the row's payload drops the row. So a row says what
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
@@ -30,7 +31,8 @@ from typing import Any, NamedTuple, cast
 from warcio.recordloader import ArcWarcRecord
 
 from archive.analysis import EPOCH, parse_warc_date, text_hash
-from archive.index import IndexEntry, url_key
+from archive.index import IndexEntry
+from archive.index import url_key as _url_key
 from archive.links import Link, Region
 from archive.writer import RecordLocation
 
@@ -47,6 +49,8 @@ _SCHEMA = (
     "payload_id TEXT, payload_date TEXT, links BLOB, text_at TEXT)",
     "CREATE TABLE IF NOT EXISTS seal (id INTEGER PRIMARY KEY CHECK (id = 0), index_state TEXT)",
 )
+# a page's key is asked for several times within moments (look-up, records, analysis)
+url_key = functools.lru_cache(maxsize=256)(_url_key)
 _COLUMNS = (
     "url, record_id, date, status, digest, etag, last_modified, text_hash, payload_id, payload_date"
 )
