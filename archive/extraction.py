@@ -32,9 +32,10 @@ __all__ = [
 
 LinksWanted = Literal["all", "related", "none"]
 #: The parts of an analysis that can fail, as keys of :attr:`PageAnalysis.errors`: decoding
-#: and parsing, the link pass, text extraction, language tagging, and the whole analysis (a
-#: worker that died or timed out). A stage's failure costs only what that stage gives.
-Stage = Literal["parse", "links", "text", "languages", "analysis"]
+#: and parsing, the link pass, the requisites (images, CSS, scripts...), text extraction,
+#: language tagging, and the whole analysis (a worker that died or timed out). A stage's
+#: failure costs only what that stage gives.
+Stage = Literal["parse", "links", "requisites", "text", "languages", "analysis"]
 
 #: Default of :attr:`ExtractionOptions.max_size` (``WARCLOOM_ANALYSE_MAXSIZE``). A worker
 #: (~80 MB) peaks ~100 MB higher on a 2 MiB news page, ~200 MB on 5 MiB, 1.5 GB on 40 MiB,
@@ -81,6 +82,8 @@ class ExtractionOptions:
     max_size: int = ANALYSE_MAXSIZE
     #: links kept per page (0: all); the link elements beyond are only counted
     max_links: int = MAX_LINKS
+    #: whether to list the page's requisites (stylesheets, images, scripts, fonts...)
+    requisites: bool = False
 
     def __post_init__(self) -> None:
         for name in ("max_size", "max_links"):
@@ -118,6 +121,7 @@ class PageAnalysis:
     charset: str
     links: tuple[Link, ...]
     declared_languages: dict[str, str | None]
+    requisites: tuple[str, ...] = ()
     title: str = ""
     author: str = ""
     date: str = ""
@@ -154,6 +158,8 @@ class PageAnalysis:
             fields["languages"] = tags["languages"]
             fields["paragraph-languages"] = tags["paragraphs"]
         fields["links"] = [link.to_json() for link in self.links]
+        if self.requisites:
+            fields["requisites"] = list(self.requisites)
         if self.errors:
             fields["analysis-errors"] = dict(self.errors)
         if self.truncated:
@@ -282,7 +288,7 @@ def analyse_pages(
     import trafilatura
 
     from archive.languages import tag_languages_many
-    from archive.links import page_links
+    from archive.links import page_links, page_requisites
 
     options = options or ExtractionOptions()
     states = [_Analysis(page) for page in pages]
@@ -304,6 +310,17 @@ def analyse_pages(
             state.links = tuple(found.links)
             if found.beyond:
                 state.truncated["links"] = {"kept": len(found.links), "beyond": found.beyond}
+    if options.requisites:
+        for state in parsed:
+            try:
+                requisites = page_requisites(state.tree, state.page.url)
+            except Exception as exc:  # a bug of ours: the rest of the analysis is still due
+                state.fail("requisites", exc)
+                continue
+            cap = options.max_links or len(requisites)
+            state.requisites = tuple(requisites[:cap])
+            if len(requisites) > cap:
+                state.truncated["requisites"] = {"kept": cap, "beyond": len(requisites) - cap}
     if not options.with_text:
         return [state.finish() for state in states]
     kwargs = options.trafilatura_kwargs()
@@ -349,6 +366,7 @@ class _Analysis:
         self.charset_declared: str | None = None
         self.tree: Any = None
         self.links: tuple[Link, ...] = ()
+        self.requisites: tuple[str, ...] = ()
         self.document: Any = None
         self.tags: LanguageTags | None = None
         self.errors: dict[Stage, str] = {}
@@ -399,6 +417,7 @@ class _Analysis:
             self.charset,
             self.links,
             self.declared,
+            self.requisites,
             languages=self.tags,
             errors=self.errors,
             charset_declared=self.charset_declared,

@@ -11,6 +11,8 @@ it costs CPU, so figures are then lower and noted), and runs, each in a fresh pr
   (c) warcloom, full pipeline (capture + extraction + language tags in worker processes)
   (d) warcloom, extraction inline on the reactor thread
   (e) warcloom, full pipeline following every link like (a) (not in the default run)
+  (f) warcloom, full pipeline on the same pages with requisites: a shared stylesheet and
+      logo, and one picture per page (not in the default run; pages/s counts HTML pages)
 
 (b), (c) and (d) follow the related-reading links (warcloom's default), which reach every
 page of the generated site; (e) shows the cost of following everything as (a) does.
@@ -55,7 +57,9 @@ def _sentence(rng: random.Random, words: int) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _page(i: int, n: int, rng: random.Random) -> str:
+def _page(i: int, n: int, rng: random.Random, section: str = "news") -> str:
+    """Page ``i`` of ``n``; in the ``media`` section it loads a stylesheet, a logo and a
+    picture of its own."""
     title = _sentence(rng, 8).rstrip(".").title()
     related = [(i + k * 37) % n for k in range(1, 21)]  # 20 related links, graph connected
     latest = [(i + k) % n for k in range(1, 121)]  # site navigation: 120 article links
@@ -72,29 +76,43 @@ def _page(i: int, n: int, rng: random.Random) -> str:
     )
     body = "".join(f"<p>{_sentence(rng, 40)} {_sentence(rng, 30)}</p>" for _ in range(10))
     script = "var cfg = {" + ",".join(f'"k{k}": "{"x" * 40}"' for k in range(600)) + "};"
-    return textwrap.dedent(f"""\
+    media = section == "media"
+    head = '<link rel="stylesheet" href="/static/site.css">' if media else ""
+    logo = '<img src="/static/logo.png" alt="Sample Textile News">' if media else ""
+    picture = f'<figure><img src="/img/p{i:05d}.png" alt="{title}"></figure>' if media else ""
+    html = textwrap.dedent(f"""\
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
-        <script>{script}</script><style>{"body{margin:0}" * 300}</style></head><body>
-        <header><nav class="menu"><ul>{menu}</ul></nav></header>
+        <script>{script}</script><style>{"body{margin:0}" * 300}</style>{head}</head><body>
+        <header>{logo}<nav class="menu"><ul>{menu}</ul></nav></header>
         <div class="breadcrumb"><a href="/">Home</a> &gt; <a href="/news/p00000.html">News</a></div>
-        <div id="main"><article><h1>{title}</h1>
+        <div id="main"><article><h1>{title}</h1>{picture}
         <p class="byline">By Staff, 2015-0{i % 9 + 1}-1{i % 9}</p>
         {body}
         <div class="related"><h3>Related reading</h3><ul>{rel}</ul></div></article>
         <aside class="sidebar"><h3>Latest</h3><ul>{nav}</ul></aside></div>
         <footer>{footer}<p>Copyright 2015 Sample Textile News</p></footer>
         </body></html>""")
+    return html.replace("/news/", "/media/") if media else html
 
 
-def generate_site(directory: Path, pages: int) -> int:
+def generate_site(directory: Path, pages: int, section: str = "news") -> int:
+    """The pages of ``section`` (``news``, or ``media`` with requisites) and robots.txt;
+    returns their average size."""
     rng = random.Random(20141229)
-    news = directory / "news"
-    news.mkdir(parents=True, exist_ok=True)
+    pages_dir = directory / section
+    pages_dir.mkdir(parents=True, exist_ok=True)
     total = 0
     for i in range(pages):
-        html = _page(i, pages, rng).encode()
-        (news / f"p{i:05d}.html").write_bytes(html)
+        html = _page(i, pages, rng, section).encode()
+        (pages_dir / f"p{i:05d}.html").write_bytes(html)
         total += len(html)
+    if section == "media":
+        (directory / "static").mkdir(exist_ok=True)
+        (directory / "static" / "site.css").write_text("body{font-family:serif}\n" * 200)
+        (directory / "static" / "logo.png").write_bytes(bytes(range(256)) * 8)
+        (directory / "img").mkdir(exist_ok=True)
+        for i in range(pages):
+            (directory / "img" / f"p{i:05d}.png").write_bytes(rng.randbytes(20_000))
     (directory / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n")
     return total // pages
 
@@ -191,10 +209,12 @@ with open(sys.argv[2], "w") as fh:
 
 
 def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], str]]:
+    """Each variant's label, command and stats file (``seed``: a page of /news/; variant f
+    crawls the same page of /media/)."""
     baseline = work / "baseline.py"
     baseline.write_text(BASELINE)
 
-    def warcloom(name: str, *settings: str) -> list[str]:
+    def warcloom(name: str, *settings: str, start: str = seed) -> list[str]:
         out = work / f"out-{name}"
         shutil.rmtree(out, ignore_errors=True)
         flags = [x for s in (*SPEED, "WARCLOOM_PROGRESS=off", *settings) for x in ("-s", s)]
@@ -203,7 +223,7 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             "-m",
             "crawler.cli",
             "crawl",
-            seed,
+            start,
             "--out",
             str(out),
             "--stats-json",
@@ -211,7 +231,7 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             *flags,
         ]
 
-    stats = {k: str(work / f"stats-{k}.json") for k in "abcde"}
+    stats = {k: str(work / f"stats-{k}.json") for k in "abcdef"}
     return {
         "a": (
             "bare Scrapy CrawlSpider, follow all",
@@ -230,10 +250,18 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             warcloom("e", "WARCLOOM_FOLLOW=all"),
             stats["e"],
         ),
+        "f": (
+            "warcloom full pipeline, with requisites",
+            warcloom("f", start=seed.replace("/news/", "/media/")),
+            stats["f"],
+        ),
     }
 
 
 def pages_fetched(stats: dict) -> int:
+    """HTML pages fetched (requisites not counted)."""
+    if stats.get("warcloom/requisites"):
+        return stats.get("warcloom/pages", 0)
     return stats.get("warcloom/captures/status/200") or stats.get(
         "downloader/response_status_count/200", 0
     )
@@ -250,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     site = work / "site"
     shutil.rmtree(site, ignore_errors=True)
     average = generate_site(site, args.pages)
+    if "f" in args.variants.split(","):
+        generate_site(site, args.pages, "media")
     server, port, kind = start_server(site, work)
     seed = f"http://127.0.0.1:{port}/news/p00000.html"
     print(f"site: {args.pages} pages, {average / 1000:.1f} KB average, served by {kind}")
@@ -260,11 +290,14 @@ def main(argv: list[str] | None = None) -> int:
         for key in args.variants.split(","):
             label, cmd, stats_path = commands[key]
             elapsed, peak = run_measured(cmd)
-            pages = pages_fetched(json.loads(Path(stats_path).read_text()))
+            stats = json.loads(Path(stats_path).read_text())
+            pages = pages_fetched(stats)
             results[key] = (pages / elapsed, elapsed, peak)
+            requisites = stats.get("warcloom/requisites", 0)
             print(
                 f"({key}) {label:38s} {pages:5d} pages {elapsed:6.1f} s "
                 f"{pages / elapsed:7.1f} pages/s  peak RSS {peak / 2**20:6.0f} MiB"
+                + (f"  (+{requisites} requisites)" if requisites else "")
             )
     finally:
         server.terminate()
@@ -272,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     if "a" in results:
         base = results["a"][0]
         print()
-        for key in "cbde":
+        for key in "cbdef":
             if key in results:
                 print(f"({key})/(a) = {results[key][0] / base:.2f}")
         print("targets: (c)/(a) >= 1.0, (b)/(a) >= 0.9")

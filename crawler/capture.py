@@ -33,6 +33,7 @@ from archive.records import (
 )
 from archive.writer import WarcWriteError
 from crawler.recrawl import NOT_REQUESTED, REVISIT
+from crawler.requisites import REQUISITE
 from crawler.warcstore import WarcStoreExtension
 from crawler.wire import TIMEOUT_FLAG, pop_wire_head
 
@@ -152,6 +153,9 @@ class WarcCaptureMiddleware:
                 self.stats.inc_value("warcloom/captures/revisit")
             if truncated:
                 self.stats.inc_value("warcloom/captures/truncated")
+            if request.meta.get(REQUISITE):
+                self.stats.inc_value("warcloom/requisites")
+                self.stats.inc_value("warcloom/requisites/bytes", len(response.body))
         if truncated:
             logger.warning("Archived a truncated body (%s) for %s", truncated, response.url)
         return response

@@ -15,6 +15,7 @@ from scrapy.settings import BaseSettings
 
 from archive.collection import Collection
 from archive.extraction import ExtractionOptions
+from crawler.requisites import RequisitePolicy
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -45,6 +46,7 @@ class WarcloomConfig:
     operator: str = ""
     progress: Literal["auto", "on", "off"] = "auto"
     extraction: ExtractionOptions = field(default_factory=ExtractionOptions)
+    requisites: RequisitePolicy = field(default_factory=RequisitePolicy)
 
     @property
     def coll(self) -> Collection:
@@ -71,6 +73,11 @@ class WarcloomConfig:
         progress = settings.get("WARCLOOM_PROGRESS", "auto")
         if progress not in ("auto", "on", "off"):
             raise ValueError(f"WARCLOOM_PROGRESS must be auto, on or off, got {progress!r}")
+        requisites = RequisitePolicy(
+            mode=settings.get("WARCLOOM_REQUISITES", "same-site"),
+            hosts=frozenset(h.lower() for h in settings.getlist("WARCLOOM_REQUISITES_HOSTS")),
+            max_size=settings.getint("WARCLOOM_REQUISITE_MAXSIZE", RequisitePolicy.max_size),
+        )
         collection = settings.get("WARCLOOM_COLLECTION", "default")
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", collection):
             raise ValueError(f"WARCLOOM_COLLECTION must be a plain name, got {collection!r}")
@@ -97,7 +104,9 @@ class WarcloomConfig:
                 fast=settings.getbool("WARCLOOM_FAST_EXTRACTION", False),
                 with_text=extract,
                 max_size=settings.getint("WARCLOOM_ANALYSE_MAXSIZE", ExtractionOptions.max_size),
+                requisites=requisites.enabled,
             ),
+            requisites=requisites,
         )
 
 

@@ -13,7 +13,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from archive.analysis import build_analysis_records, text_hash
 from archive.changes import Change, compare_texts
-from archive.collection import LastCapture
+from archive.collection import LastCapture, Outlinks
 from archive.extraction import extractor_info
 from archive.records import build_metadata_record, warc_date
 from archive.writer import WarcWriteError
@@ -68,8 +68,9 @@ class WarcMetadataPipeline:
         )
         locations = self.store.write(records)
         text_at = locations[1] if len(locations) > 1 else None  # the conversion record's
+        outlinks = Outlinks(list(analysis.links), list(analysis.requisites))
         self.store.last_captures.analysed(
-            item.url, item.response_id, analysis.links, analysis.text or "", text_at
+            item.url, item.response_id, outlinks, analysis.text or "", text_at
         )
         self._count(item)
         self._count_change(item.url, change.kind)

@@ -41,6 +41,8 @@ def format_summary(stats: Mapping[str, Any]) -> str:
         f"{stats.get('warcloom/pages', 0)}",
         "  by status: " + (", ".join(f"{k}: {v}" for k, v in statuses.items()) or "none"),
         "  by language: " + (", ".join(f"{k}: {v}" for k, v in languages.items()) or "none"),
+        f"requisites: {stats.get('warcloom/requisites', 0)}, "
+        f"{stats.get('warcloom/requisites/bytes', 0):,} bytes",
         f"WARC: {stats.get('warcloom/files', 0)} file(s), {stats.get('warcloom/records', 0)} "
         f"records, {stats.get('warcloom/bytes', 0):,} bytes",
         "failures: " + ", ".join(f"{k}: {v}" for k, v in failures.items()),
@@ -83,7 +85,8 @@ class ProgressExtension:
             for key in ("fetch_errors", "extraction_errors", "write_errors")
         )
         line = (
-            f"pages {pages}  {pages / elapsed:.1f}/s  queued {queued}  errors {errors}  "
+            f"pages {pages}  {pages / elapsed:.1f}/s  queued {queued}  requisites "
+            f"{stats.get('warcloom/requisites', 0)}  errors {errors}  "
             f"WARC {stats.get('warcloom/bytes', 0) / 1e6:.1f} MB"
         )
         if self.enabled:

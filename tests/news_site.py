@@ -18,6 +18,13 @@ from http.server import BaseHTTPRequestHandler
 from scripted_server import ScriptedServer
 
 BASE_DATE = datetime(2026, 1, 5, 8, tzinfo=UTC)
+STYLE_ASSETS = {
+    "/static/mill.css": (
+        b'@font-face{font-family:Mill;src:url("/static/mill.woff2")}body{font-family:Mill}',
+        "text/css",
+    ),
+    "/static/mill.woff2": (b"wOF2" + bytes(60), "font/woff2"),
+}
 
 
 @dataclass
@@ -36,8 +43,12 @@ class Article:
 class NewsSite:
     """``articles`` (path -> Article) and a home page linking ``home_links``."""
 
-    def __init__(self, articles: int = 8, *, conditional: bool = True) -> None:
+    def __init__(
+        self, articles: int = 8, *, conditional: bool = True, styled: bool = False
+    ) -> None:
         self.conditional = conditional
+        # styled: pages load a stylesheet that loads a web font (requisites)
+        self.assets = dict(STYLE_ASSETS) if styled else {}
         self.counter = 1  # the sidebar's "readers online": boilerplate
         self.articles: dict[str, Article] = {}
         for i in range(articles):
@@ -105,8 +116,9 @@ class NewsSite:
             return None
         paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in article.paragraphs)
         related = "".join(f'<li><a href="{p}">{html.escape(p)}</a></li>' for p in article.related)
+        style = "".join(f'<link rel="stylesheet" href="{p}">' for p in self.assets if ".css" in p)
         body = (
-            f"<html><head><title>{html.escape(article.title)}</title></head><body>"
+            f"<html><head><title>{html.escape(article.title)}</title>{style}</head><body>"
             '<nav><a href="/">Home</a></nav>'
             f"<article><h1>{html.escape(article.title)}</h1>{paragraphs}</article>"
             f'<aside class="sidebar">Readers online: {1000 + 37 * article.version}</aside>'
@@ -132,7 +144,12 @@ class NewsSite:
             return _send(handler, 200, b"User-agent: *\nAllow: /\n", "text/plain", {})
         if path == "/sitemap.xml":
             return _send(handler, 200, self.sitemap(), "application/xml", {})
-        found = self.page(path)
+        if path in self.assets:
+            content, content_type = self.assets[path]
+            found: tuple[bytes, datetime] | None = (content, BASE_DATE)
+        else:
+            content_type = "text/html; charset=utf-8"
+            found = self.page(path)
         if found is None:
             return _send(handler, 404, b"<html><body>Not found</body></html>", "text/html", {})
         body, modified = found
@@ -141,7 +158,7 @@ class NewsSite:
         if self.conditional and _not_modified(handler, etag, modified):
             return _send(handler, 304, b"", None, validators)
         headers = validators if self.conditional else {}
-        return _send(handler, 200, body, "text/html; charset=utf-8", headers)
+        return _send(handler, 200, body, content_type, headers)
 
 
 def _not_modified(handler: BaseHTTPRequestHandler, etag: str, modified: datetime) -> bool:

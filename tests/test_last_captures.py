@@ -56,7 +56,10 @@ def assert_table_is_the_collection(out: Path) -> None:
                 text = coll.analysis(url, expected.payload_id).text or ""
                 assert found.text_hash == text_hash(text), url
                 assert table.text(found) == text, url
-                assert table.links(found) == _stored_links(coll, url, expected.payload_id)
+                links, requisites = table.outlinks(found)
+                assert links == _stored_links(coll, url, expected.payload_id)
+                stored = coll.analysis(url, expected.payload_id).metadata
+                assert requisites == stored.get("requisites", [])
     finally:
         table.seal()  # the index did not change: trusted again
 

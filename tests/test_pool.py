@@ -19,7 +19,8 @@ PAGE = b"<html><head><title>T</title></head><body><article><p>" + TEXT + b"</p><
 
 @pytest.fixture
 def pool():
-    pool = ExtractionPool(2, timeout=2.0, func=slow_or_dying)
+    # the timeout is for the hung page: generous, so a loaded machine's pages never meet it
+    pool = ExtractionPool(2, timeout=10.0, func=slow_or_dying)
     yield pool
     pool.close()
 
@@ -35,8 +36,8 @@ def test_a_hung_page_times_out_and_the_pool_goes_on(pool: ExtractionPool) -> Non
     started = time.monotonic()
     hung = pool.submit(PAGE, "http://example.org/hang")
     fine = [pool.submit(PAGE, f"http://example.org/{i}") for i in range(4)]
-    assert "timed out after 2.0 s" in hung.result(timeout=60).errors["analysis"]
-    assert time.monotonic() - started < 30
+    assert "timed out after 10.0 s" in hung.result(timeout=60).errors["analysis"]
+    assert time.monotonic() - started < 50
     assert all(f.result(timeout=60).errors == {} for f in fine)
     after = pool.submit(PAGE, "http://example.org/after").result(timeout=60)
     assert after.errors == {}  # the killed worker was replaced

@@ -22,7 +22,7 @@ from __future__ import annotations
 from ._capture import Capture, CaptureError, iter_file, size_of
 from ._collection import Analysis, Collection, CollectionNotFound, LastCapture
 from ._history import OUTCOMES, Outcome, Run
-from ._lastcaptures import LastCaptures
+from ._lastcaptures import LastCaptures, Outlinks
 from ._lock import CollectionBusy, CollectionLock
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "LastCapture",
     "LastCaptures",
     "Outcome",
+    "Outlinks",
     "Run",
     "iter_file",
     "size_of",

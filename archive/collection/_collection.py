@@ -338,17 +338,8 @@ class Collection:
         """The newest capture of ``url`` answered with a 2xx status (a revisit resolved),
         with its validators and (``with_text``: one more record read) its text hash; None
         if there is none."""
-        for entry in reversed(self.captures(url)):
-            status = str(entry.fields.get("status", ""))
-            if not status.startswith("2") and entry.fields.get("mime") != "warc/revisit":
-                continue
-            try:
-                capture = self.load(entry)
-            except CaptureError:
-                continue
+        for entry, capture in self._newest_2xx(url):
             with capture:
-                if not 200 <= capture.status < 300:
-                    continue
                 payload_id = capture.original_id or capture.record_id
                 text = self.analysis(capture.url, payload_id).text if with_text else None
                 return LastCapture(
@@ -364,6 +355,35 @@ class Collection:
                     payload_date=capture.original_date or capture.warc_date,
                 )
         return None
+
+    def last_payload(self, url: str) -> bytes | None:
+        """The payload of ``url``'s newest 2xx capture, its Content-Encoding undone (None:
+        no such capture, or an encoding that cannot be undone)."""
+        for _, capture in self._newest_2xx(url):
+            with capture:
+                try:
+                    decoded = capture.decode()
+                except CaptureError:
+                    return None
+                if decoded is not None:
+                    return decoded.read()
+                return None if capture.content_encoding else capture.read_payload()
+        return None
+
+    def _newest_2xx(self, url: str) -> Iterator[tuple[IndexEntry, Capture]]:
+        """``url``'s captures answered with a 2xx status, newest first (close them)."""
+        for entry in reversed(self.captures(url)):
+            status = str(entry.fields.get("status", ""))
+            if not status.startswith("2") and entry.fields.get("mime") != "warc/revisit":
+                continue
+            try:
+                capture = self.load(entry)
+            except CaptureError:
+                continue
+            if 200 <= capture.status < 300:
+                yield entry, capture
+            else:
+                capture.close()
 
 
 def _one_collection(base: Path, name: str | None) -> Path:

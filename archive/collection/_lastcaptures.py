@@ -18,6 +18,7 @@ whose original is not the row's payload drops the row. So a row says what
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
@@ -25,19 +26,20 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import asdict, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from warcio.recordloader import ArcWarcRecord
 
 from archive.analysis import EPOCH, parse_warc_date, text_hash
-from archive.index import IndexEntry, url_key
+from archive.index import IndexEntry
+from archive.index import url_key as _url_key
 from archive.links import Link, Region
 from archive.writer import RecordLocation
 
 from ._capture import CaptureError
 from ._collection import Collection, LastCapture
 
-__all__ = ["LastCaptures"]
+__all__ = ["LastCaptures", "Outlinks"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +49,20 @@ _SCHEMA = (
     "payload_id TEXT, payload_date TEXT, links BLOB, text_at TEXT)",
     "CREATE TABLE IF NOT EXISTS seal (id INTEGER PRIMARY KEY CHECK (id = 0), index_state TEXT)",
 )
+# a page's key is asked for several times within moments (look-up, records, analysis)
+url_key = functools.lru_cache(maxsize=256)(_url_key)
 _COLUMNS = (
     "url, record_id, date, status, digest, etag, last_modified, text_hash, payload_id, payload_date"
 )
 _ASSIGNMENTS = ", ".join(f"{column} = ?" for column in _COLUMNS.split(", "))
 _PLACES = ", ".join("?" * (1 + len(_COLUMNS.split(", "))))
+
+
+class Outlinks(NamedTuple):
+    """What the analysis of a page lists: its links, and its requisites (images, CSS...)."""
+
+    links: list[Link]
+    requisites: list[str]
 
 
 class LastCaptures:
@@ -91,34 +102,38 @@ class LastCaptures:
             self._put(key, found)
         return found
 
-    def links(self, capture: LastCapture) -> list[Link]:
-        """The links the stored analysis of ``capture``'s payload lists."""
+    def outlinks(self, capture: LastCapture) -> Outlinks:
+        """The links and requisites the stored analysis of ``capture``'s payload lists."""
         key = url_key(capture.url)
         sql = "SELECT links FROM captures WHERE key = ? AND payload_id = ?"
         row = self._row(sql, key, capture.payload_id)
         if row is not None and row[0] is not None:
-            return _links_from(row[0])
-        value = self.coll.analysis(capture.url, capture.payload_id).metadata.get("links")
+            return _outlinks_from(row[0])
+        metadata = self.coll.analysis(capture.url, capture.payload_id).metadata
+        value, requisites = metadata.get("links"), metadata.get("requisites")
         links = []
         for item in value if isinstance(value, list) else []:
             try:
                 links.append(Link.from_json(item))
             except (KeyError, TypeError, ValueError):
                 continue
-        self.analysed(capture.url, capture.payload_id, links)
-        return links
+        found = Outlinks(links, [str(u) for u in requisites or () if isinstance(u, str)])
+        self.analysed(capture.url, capture.payload_id, found)
+        return found
 
     def analysed(
         self,
         url: str,
         payload_id: str,
-        links: Iterable[Link],
+        outlinks: Outlinks,
         text: str | None = None,
         text_at: RecordLocation | None = None,
     ) -> None:
-        """The links and (unless None) the text of the analysis of the response
-        ``payload_id`` of ``url``, and where its conversion record was written."""
-        blob = zlib.compress(json.dumps([[link.url, link.region] for link in links]).encode())
+        """The links and requisites and (unless None) the text of the analysis of the
+        response ``payload_id`` of ``url``, and where its conversion record was written."""
+        pairs = [[link.url, link.region] for link in outlinks.links]
+        document = {"links": pairs, "requisites": list(outlinks.requisites)}
+        blob = zlib.compress(json.dumps(document).encode())
         digest = None if text is None else text_hash(text)
         where = None if text_at is None else json.dumps(asdict(text_at))
         sql = (
@@ -299,6 +314,7 @@ def _values(capture: LastCapture) -> tuple[Any, ...]:
     )
 
 
-def _links_from(blob: bytes) -> list[Link]:
-    pairs = json.loads(zlib.decompress(blob))
-    return [Link(url, cast(Region, region), "") for url, region in pairs]
+def _outlinks_from(blob: bytes) -> Outlinks:
+    document = json.loads(zlib.decompress(blob))
+    links = [Link(url, cast(Region, region), "") for url, region in document["links"]]
+    return Outlinks(links, document["requisites"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -45,7 +44,6 @@ class IndexEntry:
         return int(self.fields["length"])
 
 
-@functools.lru_cache(maxsize=4096)  # a crawl asks for one URL's key several times
 def url_key(url: str) -> str:
     """The SURT key pywb sorts and looks captures up by."""
     import surt  # imported on first use: loading it costs ~0.1 s

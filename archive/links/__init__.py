@@ -1,4 +1,5 @@
-"""Every link of a page, typed by the region it sits in, and the URLs a crawler follows.
+"""Every link of a page, typed by the region it sits in, the URLs a crawler follows, and
+the requisites a page loads (:mod:`archive.links._requisites`).
 
 The public names live in :mod:`archive.links._extract` (:func:`extract_links`,
 :func:`page_links`, :func:`follow_urls`, :class:`Link`, :class:`LinkRules`). The pieces it
@@ -20,6 +21,7 @@ from ._extract import (
     follow_urls,
     page_links,
 )
+from ._requisites import css_requisites, page_requisites
 
 __all__ = [
     "MAX_RELATED_LINKS",
@@ -28,7 +30,9 @@ __all__ = [
     "LinkRules",
     "PageLinks",
     "Region",
+    "css_requisites",
     "extract_links",
     "follow_urls",
     "page_links",
+    "page_requisites",
 ]

@@ -56,6 +56,17 @@ def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
     parser.add_argument("--exclude", action="append", default=[], help="URL regex to drop")
     parser.add_argument("--allow-private", action="store_true", help="allow private addresses")
     parser.add_argument("--contact", help="contact URL put in the User-Agent")
+    parser.add_argument(
+        "--requisites",
+        choices=("none", "same-site", "all"),
+        help="the images, stylesheets, fonts and scripts of captured pages to fetch "
+        "(default: same-site: those on the page's registrable domain)",
+    )
+    parser.add_argument(
+        "--requisites-hosts",
+        metavar="HOST,...",
+        help="with --requisites all: only these other hosts (and their subdomains)",
+    )
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--stats-json", metavar="PATH", help="write the final crawl stats here")
     revisit = parser.add_argument_group(
@@ -101,6 +112,12 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
     }
     if args.contact:
         values["WARCLOOM_CONTACT_URL"] = args.contact
+    if args.requisites:
+        values["WARCLOOM_REQUISITES"] = args.requisites
+    if args.requisites_hosts:
+        if args.requisites != "all":
+            raise UsageError("--requisites-hosts needs --requisites all")
+        values["WARCLOOM_REQUISITES_HOSTS"] = args.requisites_hosts
     values["WARCLOOM_REVISIT"] = args.revisit
     for name, value in (
         ("WARCLOOM_REVISIT_AFTER", args.revisit_after),

@@ -5,10 +5,12 @@ The server (`server.py`) only looks routes up and writes them."""
 
 from __future__ import annotations
 
+from crawler.sample_site._chrome import escape_text
 from crawler.sample_site._content import ArticleText, corpus, special_texts
 from crawler.sample_site._graph import link_orphans, link_pool, reach
 from crawler.sample_site._html import content_type, render_article
-from crawler.sample_site._listing import discovery_routes, list_routes, static_routes
+from crawler.sample_site._listing import discovery_routes, list_routes
+from crawler.sample_site._media import PICTURED, figure_html, static_routes
 from crawler.sample_site._special import (
     BAD_PATHS,
     NOT_FOUND_PATH,
@@ -34,8 +36,11 @@ from crawler.sample_site._types import (
 __all__ = ["build_site"]
 
 
-def build_site(base_url: str) -> tuple[dict[str, Route], SiteManifest]:
-    """Every route of the site served at `base_url`, by path, and the manifest."""
+def build_site(
+    base_url: str, cdn_url: str | None = None
+) -> tuple[dict[str, Route], SiteManifest]:
+    """Every route of the site served at `base_url`, by path, and the manifest; `cdn_url`:
+    another host whose wire photo one article shows."""
     specials = special_texts()
     pages = [Page(t, _article_path(t)) for t in corpus()]
 
@@ -66,6 +71,10 @@ def build_site(base_url: str) -> tuple[dict[str, Route], SiteManifest]:
     special_links.setdefault(pool.index(pdf_holder), []).append((PDF_TITLE, PDF_PATH))
     link_pool(pool, special_links)
     pdf_holder.attachment = (PDF_PATH, "Download the full report (PDF, 1 page)")
+    specials_held = (gzip_page, chunked_page, pdf_holder, final)
+    pictured = [p for p in english if p in pool and p not in specials_held][:PICTURED]
+    for n, page in enumerate(pictured):
+        page.figure = figure_html(n, page.text.key, escape_text(page.text.title), cdn_url)
     link_orphans([*unreachable, final, *priv_pages], pool)
 
     # Special pages outside the corpus.
@@ -94,7 +103,7 @@ def build_site(base_url: str) -> tuple[dict[str, Route], SiteManifest]:
     )
     routes.update(discovery_routes(pages, newest, base_url))
     routes.update(list_routes(pages, newest, nav_only.path, base_url))
-    routes.update(static_routes())
+    routes.update(static_routes([p.text.key for p in pictured]))
 
     # Manifest.
     go_path, moved_path, _ = redirect_chain
@@ -132,6 +141,7 @@ def build_site(base_url: str) -> tuple[dict[str, Route], SiteManifest]:
         ssrf_page=ssrf_page.path,
         ssrf_targets=targets,
         rss_paths=tuple(p.path for p in newest),
+        pictured_paths=tuple(p.path for p in pictured),
     )
     return routes, manifest
 

@@ -106,6 +106,7 @@ def render_article(page: Page, base_url: str, nav_only: str, popular: list[tuple
 <div class="byline"><span class="date">{text.published.isoformat()} 09:30</span>
 <span class="author">{c["by"]} {escape_text(text.author)}</span>
 <span class="source">{c["source"]}</span></div>
+{page.figure}
 <div class="article-content" id="content">
 {_body_paragraphs(page)}
 {attach}

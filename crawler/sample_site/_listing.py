@@ -1,5 +1,5 @@
 """Discovery files (robots.txt, sitemap, RSS feed), the list pages that make the site look
-like a site (front page, sections, tags, about pages) and the static assets they load."""
+like a site (front page, sections, tags, about pages)."""
 
 from __future__ import annotations
 
@@ -19,18 +19,7 @@ from crawler.sample_site._chrome import (
 from crawler.sample_site._html import render_list
 from crawler.sample_site._types import DISALLOWED_PREFIX, Page, Route, html_route
 
-__all__ = ["discovery_routes", "list_routes", "static_routes"]
-
-_GIF = (
-    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00"
-    b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
-)
-_CSS = b"body{font-family:sans-serif}.sidebar{float:right;width:300px}.ad{margin:8px 0}\n"
-_JS = (
-    b"(function(){var c=window.siteConfig||{};"
-    b"if(c.lang){document.documentElement.lang=c.lang;}})();\n"
-)
-
+__all__ = ["discovery_routes", "list_routes"]
 
 def discovery_routes(pages: list[Page], newest: list[Page], base_url: str) -> dict[str, Route]:
     """robots.txt (one disallowed prefix, the sitemap), the sitemap of every corpus article,
@@ -80,16 +69,6 @@ def list_routes(
         if path.startswith("/about/"):
             routes[path] = page(label, [("Back to the front page", "/")])
     return routes
-
-
-def static_routes() -> dict[str, Route]:
-    """The logo, the ad image, the stylesheet and the script every page loads."""
-    return {
-        "/static/logo.gif": Route(200, (("Content-Type", "image/gif"),), _GIF),
-        "/static/ad-300x250.gif": Route(200, (("Content-Type", "image/gif"),), _GIF),
-        "/static/site.css": Route(200, (("Content-Type", "text/css"),), _CSS),
-        "/static/site.js": Route(200, (("Content-Type", "application/javascript"),), _JS),
-    }
 
 
 def _sitemap(pages: list[Page], base_url: str) -> bytes:

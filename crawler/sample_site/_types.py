@@ -55,6 +55,7 @@ class SiteManifest:
     ssrf_page: str
     ssrf_targets: tuple[str, ...]
     rss_paths: tuple[str, ...]  # article paths listed in the RSS feed, newest first
+    pictured_paths: tuple[str, ...] = ()  # articles with a picture (requisites)
 
     @property
     def bad_input_paths(self) -> tuple[str, ...]:
@@ -99,6 +100,7 @@ class Page:
     related: list[tuple[str, str, str]] = field(default_factory=list)  # (label, title, href)
     body_links: dict[int, str] = field(default_factory=dict)  # paragraph index -> href
     attachment: tuple[str, str] | None = None  # (href, text)
+    figure: str = ""  # the article's picture, as HTML
 
 
 def html_route(

@@ -35,8 +35,10 @@ class SampleSite:
         *,
         proxy: bool = False,
         stall_seconds: float = 30.0,
+        cdn_url: str | None = None,
     ) -> None:
         self.host = host
+        self.cdn_url = cdn_url
         self.port = port
         self.proxy = proxy
         self.stall_seconds = stall_seconds
@@ -66,7 +68,7 @@ class SampleSite:
         server.site = self
         self.port = server.server_address[1]
         self.base_url = f"http://{self.host}:{self.port}"
-        self._routes, self._manifest = build_site(self.base_url)
+        self._routes, self._manifest = build_site(self.base_url, self.cdn_url)
         self._stopping.clear()
         self._server = server
         self._thread = threading.Thread(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,15 +11,16 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from archive.links import LinkRules, follow_urls
+from archive.links import LinkRules, css_requisites, follow_urls
 from crawler.capture import CAPTURE_DATE, RESPONSE_ID
 from crawler.config import FOLLOW_MODES, crawler_config
 from crawler.items import PageItem, RevisitItem
 from crawler.pool import ExtractionPool
 from crawler.recrawl import CHANGE, FRESH, LASTMOD, NOT_REQUESTED, PREVIOUS
+from crawler.requisites import REQUISITE
 from crawler.seeds import (
     feed_dates,
     feed_links,
@@ -140,8 +141,25 @@ class ArticlesSpider(scrapy.Spider):
         yield PageItem(
             **_capture(response), analysis=analysis, previous=response.meta.get(PREVIOUS)
         )
+        for request in self._requisites(analysis.requisites, response):
+            yield request
         for request in self._requests(follow_urls(analysis.links, self.follow), response):
             yield request
+
+    def parse_requisite(self, response: Response) -> Iterator[scrapy.Request]:
+        """A requisite is archived, never analysed; a stylesheet's imports, fonts and images
+        are requisites too (a stylesheet not modified since: those of its stored copy)."""
+        if NOT_REQUESTED in response.flags or not _is_css(response):
+            return
+        if response.meta.get(CHANGE) == "not-modified":
+            css = self.config.coll.last_payload(response.url) or b""
+        elif 200 <= response.status < 300:
+            css = response.body
+        else:
+            return
+        encoding = response.encoding if isinstance(response, TextResponse) else "utf-8"
+        text = css.decode(encoding, "replace")
+        yield from self._requisites(css_requisites(text, response.url), response)
 
     def _revisited(self, response: Response, change: str | None) -> Iterator[Any]:
         """A page not fetched again, or fetched unchanged (a revisit), or gone: the links
@@ -151,8 +169,24 @@ class ArticlesSpider(scrapy.Spider):
         if change is not None:
             yield RevisitItem(**_capture(response), change=change, previous=previous)
         if change != "gone":
-            links = self.crawler.get_extension(WarcStoreExtension).last_captures.links(previous)
+            store = self.crawler.get_extension(WarcStoreExtension)
+            links, requisites = store.last_captures.outlinks(previous)
+            yield from self._requisites(requisites, response)
             yield from self._requests(follow_urls(links, self.follow), response)
+
+    def _requisites(self, urls: Iterable[str], response: Response) -> Iterator[scrapy.Request]:
+        """Requests for the requisites of ``response``'s page the policy allows, not asked
+        for yet: fetched soon after the page (a higher priority), whatever the depth."""
+        policy = self.config.requisites
+        for url in urls:
+            if url in self._followed:
+                continue
+            if not policy.allows(response.url, url):
+                self.crawler.stats.inc_value("warcloom/requisites/not_in_scope")
+                continue
+            self._followed.add(url)
+            meta = {REQUISITE: True, "download_maxsize": policy.max_size, "allow_offsite": True}
+            yield scrapy.Request(url, callback=self.parse_requisite, priority=1, meta=meta)
 
     def _requests(
         self, urls: list[str], response: Response, listed: dict[str, Any] | None = None
@@ -196,6 +230,14 @@ def _capture(response: Response) -> dict[str, Any]:
         "via": referer.decode("latin-1") if referer else None,
         "fetch_ms": 1000 * response.meta.get("download_latency", 0.0),
     }
+
+
+def _is_css(response: Response) -> bool:
+    """A stylesheet, by its Content-Type or (none sent, as in a 304) its path."""
+    content_type = _header(response, b"Content-Type")
+    if content_type:
+        return "css" in content_type.lower()
+    return urlsplit(response.url).path.lower().endswith(".css")
 
 
 def _header(response: Response, name: bytes) -> str | None:
