@@ -201,6 +201,16 @@ def test_all_fetches_third_party_hosts_and_named_hosts_only_those(tmp_path: Path
     assert none["warcloom/pages"] == every["warcloom/pages"] == 62
 
 
+def test_requisites_count_for_no_depth(tmp_path: Path) -> None:
+    with SampleSite() as site:
+        stats = _crawl(site, tmp_path / "out", "--depth", "1")
+    view = ArchiveView.load(tmp_path / "out" / "collections" / "default" / "archive")
+    # the seed's stylesheet (hop 1) imports print.css and loads a font (hop 2): both fetched
+    for path in ("/static/site.css", "/static/print.css", "/static/fonts/newsreader.woff2"):
+        assert site.url(path) in _captured(view), path
+    assert stats["warcloom/scope/too_deep"] > 0  # while pages two hops away were not
+
+
 def test_a_requisite_over_its_own_size_cap_is_not_archived_the_pages_are(tmp_path: Path) -> None:
     with SampleSite() as site:
         stats = _crawl(site, tmp_path / "out", "-s", "WARCLOOM_REQUISITE_MAXSIZE=300")
