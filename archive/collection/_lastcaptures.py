@@ -24,7 +24,7 @@ import logging
 import sqlite3
 import zlib
 from collections.abc import Iterable
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -51,11 +51,10 @@ _SCHEMA = (
 )
 # a page's key is asked for several times within moments (look-up, records, analysis)
 url_key = functools.lru_cache(maxsize=256)(_url_key)
-_COLUMNS = (
-    "url, record_id, date, status, digest, etag, last_modified, text_hash, payload_id, payload_date"
-)
-_ASSIGNMENTS = ", ".join(f"{column} = ?" for column in _COLUMNS.split(", "))
-_PLACES = ", ".join("?" * (1 + len(_COLUMNS.split(", "))))
+_FIELDS = [f.name for f in fields(LastCapture)]  # a row holds a LastCapture, field by field
+_COLUMNS = ", ".join(_FIELDS)
+_ASSIGNMENTS = ", ".join(f"{column} = ?" for column in _FIELDS)
+_PLACES = ", ".join("?" * (1 + len(_FIELDS)))
 
 
 class Outlinks(NamedTuple):
@@ -284,34 +283,13 @@ def _bare_digest(value: str | None) -> str:
 
 
 def _capture(row: tuple[Any, ...]) -> LastCapture:
-    url, record_id, date, status, digest, etag, last_modified, text, payload_id, payload_date = row
-    return LastCapture(
-        url=url,
-        record_id=record_id,
-        date=datetime.fromisoformat(date),
-        status=status,
-        digest=digest,
-        etag=etag,
-        last_modified=last_modified,
-        text_hash=text,
-        payload_id=payload_id,
-        payload_date=payload_date,
-    )
+    values = dict(zip(_FIELDS, row, strict=True))
+    return LastCapture(**{**values, "date": datetime.fromisoformat(values["date"])})
 
 
 def _values(capture: LastCapture) -> tuple[Any, ...]:
-    return (
-        capture.url,
-        capture.record_id,
-        capture.date.isoformat(),
-        capture.status,
-        capture.digest,
-        capture.etag,
-        capture.last_modified,
-        capture.text_hash,
-        capture.payload_id,
-        capture.payload_date,
-    )
+    values = {name: getattr(capture, name) for name in _FIELDS}
+    return tuple({**values, "date": capture.date.isoformat()}.values())
 
 
 def _outlinks_from(blob: bytes) -> Outlinks:
