@@ -77,7 +77,8 @@ class ProgressExtension:
 
     def render(self) -> str:
         stats = self.crawler.stats.get_stats()
-        pages = stats.get("warcloom/captures", 0)
+        requisites = stats.get("warcloom/requisites", 0)
+        pages = stats.get("warcloom/captures", 0) - requisites
         elapsed = max(time.monotonic() - self.started, 1e-6)
         queued = self._queued(stats)
         errors = sum(
@@ -85,8 +86,8 @@ class ProgressExtension:
             for key in ("fetch_errors", "extraction_errors", "write_errors")
         )
         line = (
-            f"pages {pages}  {pages / elapsed:.1f}/s  queued {queued}  requisites "
-            f"{stats.get('warcloom/requisites', 0)}  errors {errors}  "
+            f"pages {pages}  {pages / elapsed:.1f}/s  queued {queued}  requisites {requisites}  "
+            f"errors {errors}  "
             f"WARC {stats.get('warcloom/bytes', 0) / 1e6:.1f} MB"
         )
         if self.enabled:
