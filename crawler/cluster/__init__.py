@@ -46,11 +46,12 @@ from __future__ import annotations
 from crawler.cluster._addon import ClusterAddon
 from crawler.cluster._config import ClusterConfig, redacted
 from crawler.cluster._frontier import RedisFrontier, Snapshot, connect, crawls
-from crawler.cluster._guard import RedisDown, RedisGuard
+from crawler.cluster._guard import OUTAGE_ERRORS, RedisDown, RedisGuard
 from crawler.cluster._middleware import ClusterAckMiddleware, ClusterSpiderMiddleware
 from crawler.cluster._scheduler import ClusterScheduler
 
 __all__ = [
+    "OUTAGE_ERRORS",
     "ClusterAckMiddleware",
     "ClusterAddon",
     "ClusterConfig",

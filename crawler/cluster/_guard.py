@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import redis
 
-__all__ = ["RedisDown", "RedisGuard"]
+__all__ = ["OUTAGE_ERRORS", "RedisDown", "RedisGuard"]
 
 logger = logging.getLogger(__name__)
 

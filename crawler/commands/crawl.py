@@ -413,7 +413,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def _check_redis(args: argparse.Namespace) -> None:
     """``--redis`` names a Redis that answers, and the shared crawl is named."""
-    from crawler.cluster import RedisDown, RedisGuard, connect, redacted
+    from crawler.cluster import OUTAGE_ERRORS, connect, redacted
 
     if not args.collection:
         raise UsageError("--redis needs --collection: the name of the crawl the workers share")
@@ -427,8 +427,8 @@ def _check_redis(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise UsageError(f"--redis {where}: {exc}") from None
     try:
-        RedisGuard(where, 0, lambda _: None).call(client.ping)
-    except RedisDown as exc:
+        client.ping()
+    except OUTAGE_ERRORS as exc:
         raise UsageError(f"--redis {where}: cannot connect: {exc}") from None
     finally:
         client.close()

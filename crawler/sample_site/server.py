@@ -8,8 +8,10 @@ import os
 import socket
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from crawler.sample_site._build import build_site
@@ -17,6 +19,8 @@ from crawler.sample_site._special import not_found_route
 from crawler.sample_site._types import Route, SiteManifest
 
 __all__ = ["SampleSite"]
+
+_T = TypeVar("_T")
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class SampleSite:
         self.stall_seconds = stall_seconds
         self.base_url = ""
         self.requests: list[str] = []
+        #: (path, start, end) of every request served, monotonic seconds: who was served when
+        self.served: list[tuple[str, float, float]] = []
         self.leaked: list[str] = []
         self._manifest: SiteManifest | None = None
         self._routes: dict[str, Route] = {}
@@ -100,7 +106,7 @@ class SampleSite:
 
     # -- used by the handler -----------------------------------------------------------------
 
-    def _record(self, log: list[str], entry: str) -> None:
+    def _record(self, log: list[_T], entry: _T) -> None:
         with self._lock:
             log.append(entry)
 
@@ -182,10 +188,17 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _serve(self, head: bool) -> None:
+        start = time.monotonic()
         target = self._target()
         if target is None:
             return
-        route = self.server.site._lookup(target)
+        try:
+            self._send_route(self.server.site._lookup(target), head)
+        finally:
+            site = self.server.site
+            site._record(site.served, (target, start, time.monotonic()))
+
+    def _send_route(self, route: Route, head: bool) -> None:
         if route.mode == "plain":
             self._send_plain(route, head)
         elif route.mode == "chunked":
