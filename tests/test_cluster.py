@@ -73,7 +73,7 @@ def test_three_workers_crawl_every_page_once_politely(tmp_path: Path) -> None:
         procs = start_workers(
             3,
             lambda n: worker_args(
-                seeds(sites),
+                seeds(sites) if n < 2 else [],  # the third joins without seeds
                 url,
                 name,
                 tmp_path / f"w{n}",
@@ -111,6 +111,11 @@ def test_three_workers_crawl_every_page_once_politely(tmp_path: Path) -> None:
     assert sum(bool(s.get("warcloom/cluster/acknowledged")) for s in stats) >= 2
     check_files(dirs)
     assert finished
+    # one sorted CDXJ over every worker's files
+    index = warcloom("index", *[str(d) for d in dirs])
+    lines = index.splitlines()
+    assert lines == sorted(lines)
+    assert all(f'"url": "{url}"' in index for url in expected)
 
 
 def test_a_killed_workers_hosts_are_taken_over_and_the_crawl_completes(tmp_path: Path) -> None:

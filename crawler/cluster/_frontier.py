@@ -5,6 +5,8 @@ Keys, all under ``warcloom:<collection>:`` (one crawl per collection name):
 =====================  =========================================================================
 ``seen``               set of request fingerprints (the cluster's duplicate filter)
 ``domains``            set: the crawl's allowed domains, the union of every worker's
+``seedhosts``          set: the hosts of every worker's seeds (exempt from the private
+                       address guard, as a single crawl's seeds are)
 ``q:<host>``           list: the shard of a host, requests waiting (pickled ``Request.to_dict``)
 ``p:<host>``           list: requests of the shard leased to its owner, until acknowledged
 ``hosts``              set of every host with a shard; ``hostq``: zset, host -> queued requests
@@ -59,7 +61,7 @@ class Heartbeat:
     active_shards: int
     queued: int
     inflight: int
-    domains: int  # how many allowed domains the crawl has
+    scope: int  # how many allowed domains and seed hosts the crawl has
 
 
 @dataclass(frozen=True)
@@ -135,21 +137,29 @@ class RedisFrontier:
         )
         return Heartbeat([h.decode() for h in lost], workers, active, queued, inflight, domains)
 
-    def share_domains(self, domains: Sequence[str]) -> list[str]:
-        """Add a worker's allowed domains to the crawl's; returns them all."""
+    def share_scope(
+        self, domains: Sequence[str], seed_hosts: Sequence[str]
+    ) -> tuple[list[str], list[str]]:
+        """Add a worker's allowed domains and seed hosts to the crawl's; returns them all."""
         pipe = self.client.pipeline(transaction=True)
-        if domains:
-            pipe.sadd(self.prefix + "domains", *domains)
+        for key, values in (("domains", domains), ("seedhosts", seed_hosts)):
+            if values:
+                pipe.sadd(self.prefix + key, *values)
         pipe.smembers(self.prefix + "domains")
-        return sorted(d.decode() for d in pipe.execute()[-1])
+        pipe.smembers(self.prefix + "seedhosts")
+        *_, shared_domains, shared_hosts = pipe.execute()
+        return sorted(d.decode() for d in shared_domains), sorted(h.decode() for h in shared_hosts)
 
-    def finish(self) -> bool:
-        """True when the crawl is finished (and say so to every worker)."""
-        return bool(self._run("FINISH"))
+    def finish(self, seeded: bool = True) -> bool:
+        """True when the crawl is finished (and say so to every worker). ``seeded``: the
+        asking worker brought seeds (all handled by now); a worker without seeds does not
+        finish a crawl that has not begun, it waits for one to join."""
+        return bool(self._run("FINISH", "1" if seeded else "0"))
 
-    def reset_if_finished(self) -> bool:
-        """Clear a finished crawl so that this one starts afresh."""
-        return bool(self._run("RESET"))
+    def reset_if_finished(self, grace_ms: int = 0) -> int:
+        """Clear a crawl that finished more than ``grace_ms`` ago, so that this one starts
+        afresh: 1 cleared, 0 not finished, -1 finished within the grace."""
+        return int(self._run("RESET", grace_ms))
 
     def leave(self, worker: str) -> None:
         """Unregister a worker that stops (after releasing its shards)."""

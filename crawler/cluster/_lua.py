@@ -168,7 +168,7 @@ return {got, taken}
 
 #: Heartbeat of worker ARGV[1]: its registration (ARGV[3], JSON) and the leases of the
 #: shards it holds, ARGV[4...], renewed for ARGV[2] ms. Returns {lost shards, live workers,
-#: shards with work, queued, in flight, allowed domains}.
+#: shards with work, queued, in flight, size of the crawl's scope}.
 RENEW = (
     _PRELUDE
     + """
@@ -186,18 +186,21 @@ end
 local active = redis.call('ZCARD', P .. 'free') + redis.call('HLEN', P .. 'owner')
 local c = redis.call('HMGET', P .. 'count', 'queued', 'inflight')
 return {lost, redis.call('ZCARD', P .. 'alive'), active, tonumber(c[1] or '0'),
-        tonumber(c[2] or '0'), redis.call('SCARD', P .. 'domains')}
+        tonumber(c[2] or '0'),
+        redis.call('SCARD', P .. 'domains') + redis.call('SCARD', P .. 'seedhosts')}
 """
 )
 
-#: The crawl is finished when nothing is queued or leased in any shard: then the flag is
-#: set (every worker reads it and stops) and 1 returned; else 0.
+#: The crawl is finished when nothing is queued or leased in any shard, and it has begun
+#: (something was pushed, or ARGV[1] is '1': the asking worker's seeds are all handled):
+#: then the flag is set (every worker reads it and stops) and 1 returned; else 0.
 FINISH = (
     _PRELUDE
     + """
 if redis.call('EXISTS', P .. 'finished') == 1 then return 1 end
-local c = redis.call('HMGET', P .. 'count', 'queued', 'inflight')
+local c = redis.call('HMGET', P .. 'count', 'queued', 'inflight', 'pushed')
 if tonumber(c[1] or '0') > 0 or tonumber(c[2] or '0') > 0 then return 0 end
+if tonumber(c[3] or '0') == 0 and ARGV[1] ~= '1' then return 0 end
 for _, host in ipairs(redis.call('SMEMBERS', P .. 'hosts')) do
   if redis.call('LLEN', P .. 'q:' .. host) + redis.call('LLEN', P .. 'p:' .. host) > 0 then
     return 0
@@ -208,20 +211,23 @@ return 1
 """
 )
 
-#: A finished crawl is cleared, so that the next crawl of the collection starts afresh
-#: (the workers' registrations stay). Returns 1 if it was cleared.
+#: A crawl that finished more than ARGV[1] ms ago is cleared, so that the next crawl of the
+#: collection starts afresh (the workers' registrations stay). Returns 1 if it was cleared,
+#: 0 if it had not finished, -1 if it finished too recently (a late worker of that crawl).
 RESET = (
     _PRELUDE
     + """
-if redis.call('EXISTS', P .. 'finished') == 0 then return 0 end
+local finished = redis.call('GET', P .. 'finished')
+if not finished then return 0 end
+if now - tonumber(finished) < tonumber(ARGV[1]) then return -1 end
 for _, host in ipairs(redis.call('SMEMBERS', P .. 'hosts')) do
   redis.call('DEL', P .. 'q:' .. host, P .. 'p:' .. host)
 end
 for _, worker in ipairs(redis.call('HKEYS', P .. 'workers')) do
   redis.call('DEL', P .. 'held:' .. worker)
 end
-redis.call('DEL', P .. 'seen', P .. 'domains', P .. 'hosts', P .. 'hostq', P .. 'free',
-           P .. 'owner', P .. 'leases', P .. 'nb', P .. 'count', P .. 'finished')
+redis.call('DEL', P .. 'seen', P .. 'domains', P .. 'seedhosts', P .. 'hosts', P .. 'hostq',
+           P .. 'free', P .. 'owner', P .. 'leases', P .. 'nb', P .. 'count', P .. 'finished')
 return 1
 """
 )

@@ -90,7 +90,7 @@ class ClusterScheduler(BaseScheduler):
         self._pages_per_s = 0.0
         self._queued = 0  # the cluster's, as of the last heartbeat
         self._said_no_nudge = False
-        self._domains = 0
+        self._scope = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -113,12 +113,20 @@ class ClusterScheduler(BaseScheduler):
         if self.stats is not None:
             self.stats.set_value("warcloom/cluster/worker", self.worker)
         try:
-            if self.guard.call(self.frontier.reset_if_finished):
+            reset = self.guard.call(self.frontier.reset_if_finished, self.config.lease_ms)
+            if reset > 0:
                 logger.info(
                     "cluster: the last crawl of %s had finished: starting afresh",
                     self.config.collection,
                 )
-            self._share_domains()
+            elif reset < 0:  # a worker started for a run the others have just finished
+                logger.warning(
+                    "cluster: crawl %s finished less than %.0f s ago: nothing to do",
+                    self.config.collection,
+                    self.config.lease,
+                )
+                self._finished = True
+            self._share_scope()
             self._heartbeat()
         except RedisDown:
             pass  # said by the guard; retried at each tick
@@ -138,7 +146,8 @@ class ClusterScheduler(BaseScheduler):
         if reason != "finished" and self._inflight:
             self._inc("warcloom/cluster/inflight_at_close", len(self._inflight))
         try:
-            self._flush()
+            if not self._finished:  # (finished: everything was sent before)
+                self._flush()
             for host in list(self._shards):
                 back = self.guard.call(
                     self.frontier.release, self.worker, host, self._delay_ms(host)
@@ -157,7 +166,7 @@ class ClusterScheduler(BaseScheduler):
             self.frontier.client.close()
 
     def has_pending_requests(self) -> bool:
-        return bool(self._ready or self._ops)
+        return not self._finished and bool(self._ready or self._ops)
 
     def __len__(self) -> int:
         return self._queued + len(self._ready)
@@ -372,8 +381,8 @@ class ClusterScheduler(BaseScheduler):
         )
         self._next_beat = now + self.config.lease / 3
         self._queued = beat.queued
-        if beat.domains != self._domains:
-            self._share_domains()
+        if beat.scope != self._scope:
+            self._share_scope()
         for host in beat.lost:
             self._drop_shard(host, "lost")
         share = math.ceil(beat.active_shards / max(beat.workers, 1))
@@ -383,19 +392,23 @@ class ClusterScheduler(BaseScheduler):
             for host in sorted(keep, key=lambda h: self._shards[h].inflight)[share:]:
                 self._shards[host].draining = True
 
-    def _share_domains(self) -> None:
-        """The crawl's scope is the union of its workers' allowed domains (their seeds' hosts
-        or ``--domains``): a worker fetches and follows what any worker's seeds allow.
-        Scrapy's offsite middleware reads ``spider.allowed_domains`` again when it changes."""
+    def _share_scope(self) -> None:
+        """The crawl's scope is the union of its workers': allowed domains (their seeds'
+        hosts or ``--domains``) and seed hosts (exempt from the private address guard).
+        Scrapy's offsite middleware and the guard read the spider's attributes each time."""
         spider = self.spider
-        own = list(getattr(spider, "allowed_domains", None) or [])
-        if not self._domains and own:  # the first time: ours go in
-            shared = self.guard.call(self.frontier.share_domains, own)
-        else:
-            shared = self.guard.call(self.frontier.share_domains, [])
-        self._domains = len(shared)
-        if spider is not None and shared:
-            spider.allowed_domains = shared
+        domains = list(getattr(spider, "allowed_domains", None) or [])
+        seed_hosts = list(getattr(spider, "seed_hosts", None) or [])
+        if self._scope:  # ours went in the first time
+            domains = seed_hosts = []
+        shared_domains, shared_hosts = self.guard.call(
+            self.frontier.share_scope, domains, seed_hosts
+        )
+        self._scope = len(shared_domains) + len(shared_hosts)
+        if spider is not None and shared_domains:
+            spider.allowed_domains = shared_domains
+        if spider is not None and shared_hosts:
+            spider.seed_hosts = frozenset(shared_hosts)
 
     def _tick(self) -> None:
         try:
@@ -425,7 +438,8 @@ class ClusterScheduler(BaseScheduler):
             return
         try:
             self._flush()
-            finished = self.guard.call(self.frontier.finish)
+            seeded = any(getattr(spider, name, None) for name in ("seed_urls", "sitemaps", "feeds"))
+            finished = self.guard.call(self.frontier.finish, seeded)
         except RedisDown:
             raise DontCloseSpider from None
         if not finished:
