@@ -168,6 +168,35 @@ def test_a_killed_workers_hosts_are_taken_over_and_the_crawl_completes(tmp_path:
     check_files(dirs)
 
 
+def test_a_worker_stopped_with_ctrl_c_hands_its_hosts_over_at_once(tmp_path: Path) -> None:
+    url = redis_or_skip()
+    with crawl_name() as name, loopback_sites(2) as sites:
+        procs = start_workers(
+            2,
+            lambda n: worker_args(
+                seeds(sites), url, name, tmp_path / f"w{n}", "-s", "DOWNLOAD_DELAY=0.2"
+            ),
+            tmp_path,
+        )
+        frontier = RedisFrontier(connect(url), name)
+
+        def holder() -> subprocess.Popen | None:
+            if sum(len(site.served) for site in sites) < 20:
+                return None
+            pids = {w.details.get("pid") for w in frontier.snapshot().workers if w.shards}
+            return next((p for p in procs if p.pid in pids), None)
+
+        stopped = wait_until(holder, 120, "a worker holding a shard mid-crawl")
+        stopped.send_signal(signal.SIGINT)  # type: ignore[union-attr]
+        codes = wait_all(procs)
+    output = logs(procs)
+    assert codes[procs.index(stopped)] == 1 and sorted(codes) == [0, 1], output[-3000:]
+    assert "taken over from worker" not in output  # given up, not waited for (lease 30 s)
+    dirs = archive_dirs(tmp_path, name, 2)
+    assert reachable(sites) <= set(captured_200(dirs))
+    check_files(dirs)
+
+
 def test_redis_away_for_ten_seconds_pauses_the_workers_and_the_crawl_completes(
     tmp_path: Path,
 ) -> None:

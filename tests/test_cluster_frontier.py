@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 from cluster_helpers import crawl_name, redis_or_skip
+from scrapy.settings import Settings
 
-from crawler.cluster import RedisFrontier, connect
+from crawler.cluster import ClusterConfig, RedisFrontier, connect, redacted
 
 
 @pytest.fixture
@@ -94,3 +95,23 @@ def test_workers_get_a_fair_share_and_wait_the_delay_after_a_handover(
     assert frontier.claim("w2", 5000, 10) == ([], [])  # not before the delay is over
     time.sleep(0.8)
     assert frontier.claim("w2", 5000, 10)[0] == [host]
+
+
+def test_cluster_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WARCLOOM_REDIS_URL", raising=False)
+    monkeypatch.delenv("WARCLOOM_REDIS_LEASE", raising=False)
+    assert ClusterConfig.from_settings(Settings()) is None  # a local crawl
+    base = {"WARCLOOM_REDIS_URL": "redis://:secret@h:6379/1", "WARCLOOM_COLLECTION": "news"}
+    config = ClusterConfig.from_settings(Settings({**base, "WARCLOOM_REDIS_LEASE": "3"}))
+    assert config is not None and (config.lease, config.give_up, config.lease_ms) == (3, 300, 3000)
+    assert config.where == "redis://:***@h:6379/1" == redacted(config.url)
+    monkeypatch.setenv("WARCLOOM_REDIS_LEASE", "7")
+    assert ClusterConfig.from_settings(Settings(base)).lease == 7  # from the environment
+    for name, value, said in (
+        ("WARCLOOM_REDIS_URL", "http://h", "redis://"),
+        ("WARCLOOM_REDIS_LEASE", "0", "more than 0"),
+        ("WARCLOOM_REDIS_GIVE_UP", "-1", "0 or more"),
+        ("WARCLOOM_REDIS_TIMEOUT", "soon", "a number"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            ClusterConfig.from_settings(Settings({**base, name: value}))

@@ -233,6 +233,13 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
         config = WarcloomConfig.from_settings(settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if settings.get("WARCLOOM_REDIS_URL"):
+        from crawler.cluster import ClusterConfig
+
+        try:
+            ClusterConfig.from_settings(settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     option = "--out" if config.out == Path(args.out) else "WARCLOOM_OUT"
     _check_out(config.out, f"{option} {config.out}")
     if settings.get("WARCLOOM_FROM_ARCHIVE"):
