@@ -266,6 +266,10 @@ class ClusterScheduler(BaseScheduler):
             self._inc("warcloom/cluster/shards_claimed")
         if claimed:
             logger.info("cluster: shard(s) claimed: %s", ", ".join(claimed))
+            # their hosts are in the crawl's scope by now (a worker shares its scope before
+            # it pushes): know it before fetching, or they would be refused as offsite or
+            # private, and those refusals are final
+            self._share_scope()
         else:
             self._next_claim = now + RETRY_EMPTY
 
