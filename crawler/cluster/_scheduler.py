@@ -162,6 +162,7 @@ class ClusterScheduler(BaseScheduler):
             )
         self._shards.clear()
         self._inc("warcloom/cluster/redis_calls", self.guard.calls)
+        self._inc("warcloom/cluster/redis_outages", self.guard.outages)
         with contextlib.suppress(Exception):
             self.frontier.client.close()
 
