@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -115,3 +116,27 @@ def test_cluster_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         with pytest.raises(ValueError, match=said):
             ClusterConfig.from_settings(Settings({**base, name: value}))
+
+
+def test_status_shows_workers_shards_and_queues(
+    frontier: RedisFrontier, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from crawler.cli import main
+
+    frontier.flush("w1", [push("a.test", str(i), f"a{i}") for i in range(3)])
+    frontier.flush("w1", [push("b.test", "b", "b0")])
+    frontier.renew("w1", 5000, {"host": "m1", "pid": 42, "pages": 7, "pages_per_s": 1.5}, [])
+    frontier.claim("w1", 5000, 1)
+    url = frontier.client.connection_pool.connection_kwargs
+    redis_url = f"redis://{url['host']}:{url['port']}/{url.get('db', 0)}"
+    args = ["status", "--redis", redis_url, "--collection", frontier.collection]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert f"crawl {frontier.collection}: running" in text
+    assert "queued 4, in flight 0" in text and "2 host(s), 1 held, 1 waiting" in text
+    assert "m1 pid 42: heartbeat" in text and "1.5 pages/s" in text
+    assert text.index("a.test  3") < text.index("b.test  1")  # longest queue first
+    assert main([*args, "--json"]) == 0
+    [snapshot] = json.loads(capsys.readouterr().out)
+    assert snapshot["counts"]["queued"] == 4 and snapshot["workers"][0]["details"]["pid"] == 42
+    assert main(["status", "--redis", redis_url, "--collection", "no-such-crawl-here"]) == 1
