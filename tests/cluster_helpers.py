@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from crawler.cluster import RedisFrontier, connect
-from crawler.sample_site import SampleSite
+from crawler.sample_site import SampleSite, Served
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
 
@@ -92,10 +92,12 @@ def worker_args(urls: list[str], url: str, name: str, out: Path, *extra: str) ->
     ]
 
 
-def start_workers(count: int, make_args: Callable[[int], list[str]], log_dir: Path) -> list:
-    """``count`` worker processes, output in ``log_dir/worker-N.log``."""
+def start_workers(
+    count: int, make_args: Callable[[int], list[str]], log_dir: Path, first: int = 0
+) -> list:
+    """Worker processes ``first`` to ``count - 1``, output in ``log_dir/worker-N.log``."""
     procs = []
-    for number in range(count):
+    for number in range(first, count):
         log = open(log_dir / f"worker-{number}.log", "w")  # noqa: SIM115 - closed with it
         proc = subprocess.Popen(make_args(number), stdout=log, stderr=subprocess.STDOUT)
         proc.log_path = log_dir / f"worker-{number}.log"  # type: ignore[attr-defined]
@@ -114,16 +116,16 @@ def wait_until(check: Callable[[], object], timeout: float, what: str) -> object
     raise AssertionError(f"{what}: not within {timeout} s")
 
 
-def overlaps(served: list[tuple[str, float, float]]) -> list[tuple[str, str]]:
+def overlaps(served: list[Served]) -> list[tuple[str, str]]:
     """Pairs of requests one server was serving at the same time."""
-    ordered = sorted(served, key=lambda r: r[1])
-    return [(a[0], b[0]) for a, b in itertools.pairwise(ordered) if b[1] < a[2]]
+    ordered = sorted(served, key=lambda r: r.start)
+    return [(a.path, b.path) for a, b in itertools.pairwise(ordered) if b.start < a.end]
 
 
-def gaps(served: list[tuple[str, float, float]]) -> list[float]:
-    """Seconds between the starts of consecutive requests."""
-    starts = sorted(r[1] for r in served)
-    return [b - a for a, b in itertools.pairwise(starts)]
+def handovers(served: list[Served]) -> list[float]:
+    """Seconds between consecutive request starts made by different workers (User-Agents)."""
+    ordered = sorted(served, key=lambda r: r.start)
+    return [b.start - a.start for a, b in itertools.pairwise(ordered) if a.agent != b.agent]
 
 
 class RedisProxy:

@@ -25,7 +25,7 @@ from scrapy.utils.request import request_from_dict
 from crawler.cluster._config import ClusterConfig
 from crawler.cluster._frontier import Op, RedisFrontier, connect
 from crawler.cluster._guard import RedisDown, RedisGuard
-from crawler.frontier import ID_KEY, PARENT_KEY
+from crawler.frontier import ID_KEY, PARENT_KEY, CallbackOutputs
 from crawler.stopping import stop_crawl
 
 if TYPE_CHECKING:
@@ -76,8 +76,7 @@ class ClusterScheduler(BaseScheduler):
         self._ops: list[Op] = []
         self._inflight: dict[int, tuple[str, bytes]] = {}
         self._received: set[int] = set()
-        self._children: dict[int, int] = {}
-        self._output_finished: set[int] = set()
+        self._outputs = CallbackOutputs(self._finish)
         self._next_id = 0
         self._next_claim = 0.0
         self._next_beat = 0.0
@@ -176,7 +175,7 @@ class ClusterScheduler(BaseScheduler):
         meta = request.meta
         parent = meta.pop(PARENT_KEY, None)
         if parent is not None:
-            self._child_arrived(parent)
+            self._outputs.arrived(parent)
         own = meta.pop(ID_KEY, None)
         if own is not None and own in self._inflight and own not in self._received:
             self._finish(own)  # superseded: a redirect or a retry of a request in flight
@@ -294,15 +293,11 @@ class ClusterScheduler(BaseScheduler):
 
     def child_yielded(self, parent_id: int) -> None:
         """Count a request or item yielded by the callback of ``parent_id``."""
-        self._children[parent_id] = self._children.get(parent_id, 0) + 1
+        self._outputs.yielded(parent_id)
 
     def output_finished(self, parent_id: int) -> None:
         """The callback of ``parent_id`` yielded its last output."""
-        if self._children.get(parent_id, 0) <= 0:
-            self._children.pop(parent_id, None)
-            self._finish(parent_id)
-        else:
-            self._output_finished.add(parent_id)
+        self._outputs.finished(parent_id)
 
     def request_failed(self, request: Request) -> None:
         """A request ended without a response (download error, refused by a middleware)."""
@@ -315,16 +310,6 @@ class ClusterScheduler(BaseScheduler):
         :func:`crawler.stopping.stop_crawl`); what is leased is fetched again by others."""
         self._holding = True
 
-    def _child_arrived(self, parent_id: int) -> None:
-        left = self._children.get(parent_id, 0) - 1
-        if left > 0:
-            self._children[parent_id] = left
-            return
-        self._children.pop(parent_id, None)
-        if parent_id in self._output_finished:
-            self._output_finished.discard(parent_id)
-            self._finish(parent_id)
-
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         request_id = request.meta.get(ID_KEY)
         if request_id in self._inflight:
@@ -333,7 +318,7 @@ class ClusterScheduler(BaseScheduler):
     def _on_item(self, item: Any, response: Response | None = None, **_: Any) -> None:
         request_id = response.meta.get(ID_KEY) if response is not None else None
         if request_id is not None:
-            self._child_arrived(request_id)
+            self._outputs.arrived(request_id)
 
     def _finish(self, request_id: int) -> None:
         if self._holding or request_id not in self._inflight:

@@ -11,18 +11,27 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.sample_site._build import build_site
 from crawler.sample_site._special import not_found_route
 from crawler.sample_site._types import Route, SiteManifest
 
-__all__ = ["SampleSite"]
+__all__ = ["SampleSite", "Served"]
 
 _T = TypeVar("_T")
 
 logger = logging.getLogger(__name__)
+
+
+class Served(NamedTuple):
+    """One request the site served."""
+
+    path: str
+    start: float  # time.monotonic() when its request line was read
+    end: float  # ... and when its response was written
+    agent: str  # the client's User-Agent
 
 
 class SampleSite:
@@ -46,8 +55,8 @@ class SampleSite:
         self.stall_seconds = stall_seconds
         self.base_url = ""
         self.requests: list[str] = []
-        #: (path, start, end) of every request served, monotonic seconds: who was served when
-        self.served: list[tuple[str, float, float]] = []
+        #: every request served: when (monotonic seconds) and to which User-Agent
+        self.served: list[Served] = []
         self.leaked: list[str] = []
         self._manifest: SiteManifest | None = None
         self._routes: dict[str, Route] = {}
@@ -196,7 +205,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_route(self.server.site._lookup(target), head)
         finally:
             site = self.server.site
-            site._record(site.served, (target, start, time.monotonic()))
+            agent = self.headers.get("User-Agent", "")
+            site._record(site.served, Served(target, start, time.monotonic(), agent))
 
     def _send_route(self, route: Route, head: bool) -> None:
         if route.mode == "plain":
