@@ -24,7 +24,7 @@ from scrapy.utils.request import request_from_dict
 
 from crawler.cluster._config import ClusterConfig
 from crawler.cluster._frontier import Op, RedisFrontier, connect
-from crawler.cluster._guard import RedisDown, RedisGuard
+from crawler.cluster._guard import OUTAGE_ERRORS, RedisDown, RedisGuard
 from crawler.frontier import ID_KEY, PARENT_KEY, CallbackOutputs
 from crawler.stopping import stop_crawl
 
@@ -162,7 +162,7 @@ class ClusterScheduler(BaseScheduler):
         self._shards.clear()
         self._inc("warcloom/cluster/redis_calls", self.guard.calls)
         self._inc("warcloom/cluster/redis_outages", self.guard.outages)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*OUTAGE_ERRORS):
             self.frontier.client.close()
 
     def has_pending_requests(self) -> bool:
