@@ -10,6 +10,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from crawler import wire
 from crawler.archive_source import ArchiveReplayAddon
 from crawler.capture import WarcCaptureMiddleware
+from crawler.cluster import ClusterAddon
 from crawler.frontier import FrontierAddon
 from crawler.history import RunHistoryExtension
 from crawler.pipelines import WarcMetadataPipeline
@@ -34,12 +35,14 @@ RETRY_PRIORITY = 550  # Scrapy's RetryMiddleware, replaced by one that honours R
 
 
 class WarcloomAddon:
-    """Capture, archive, SSRF guard, crash-safe frontier, progress, prompt stops (signals,
-    write errors): all at fixed priorities; replay from an archive instead of the network
+    """Capture, archive, SSRF guard, crash-safe frontier (shared in Redis with
+    ``WARCLOOM_REDIS_URL``), progress, prompt stops (signals, write errors): all at fixed
+    priorities; replay from an archive instead of the network
     when ``WARCLOOM_FROM_ARCHIVE`` is set."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         FrontierAddon().update_settings(settings)
+        ClusterAddon().update_settings(settings)  # with WARCLOOM_REDIS_URL: the shared one
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", PrivateAddressMiddleware, GUARD_PRIORITY
         )

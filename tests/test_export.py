@@ -464,7 +464,6 @@ def _big_collection(root: Path) -> Path:
 
     from warc_fixtures import html_page, make_collection, warc_name
 
-
     rng = random.Random(3)
     caps = _caps()
     for i, cap in enumerate(caps):

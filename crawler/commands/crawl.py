@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import sys
 import tempfile
 from datetime import timedelta
@@ -34,12 +35,21 @@ def register(subparsers: Any) -> None:
         metavar="YYYYMMDDhhmmss",
         help="with --from-archive: use the captures nearest to this time",
     )
+    crawl.add_argument(
+        "--redis",
+        metavar="URL",
+        default=os.environ.get("WARCLOOM_REDIS_URL"),
+        help="join the crawl of --collection shared in this Redis (redis://host:6379/0; "
+        "default: $WARCLOOM_REDIS_URL)",
+    )
     _add_crawl_options(crawl, out="warcloom-data")
     crawl.set_defaults(func=cmd_crawl)
 
     demo = subparsers.add_parser("demo", help="serve the bundled sample site and crawl it")
     _add_crawl_options(demo, out="warcloom-demo")
-    demo.set_defaults(func=cmd_demo, seeds_file=None, sitemap=[], feed=[], from_archive=None)
+    demo.set_defaults(
+        func=cmd_demo, seeds_file=None, sitemap=[], feed=[], from_archive=None, redis=None
+    )
 
 
 def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
@@ -126,6 +136,8 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
     ):
         if value is not None:
             values[name] = value.total_seconds()
+    if args.redis:
+        values["WARCLOOM_REDIS_URL"] = args.redis
     if getattr(args, "from_archive", None):
         values["WARCLOOM_FROM_ARCHIVE"] = args.from_archive
         if args.archive_timestamp:
@@ -238,6 +250,13 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
         config = WarcloomConfig.from_settings(settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if settings.get("WARCLOOM_REDIS_URL"):
+        from crawler.cluster import ClusterConfig
+
+        try:
+            ClusterConfig.from_settings(settings)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     option = "--out" if config.out == Path(args.out) else "WARCLOOM_OUT"
     _check_out(config.out, f"{option} {config.out}")
     if settings.get("WARCLOOM_FROM_ARCHIVE"):
@@ -295,7 +314,9 @@ def _crawl(settings: Any, spider_args: dict[str, Any], *, scrapy_logs: bool) -> 
     frontier = Path(settings.get("WARCLOOM_FRONTIER"))
     frontier.parent.mkdir(parents=True, exist_ok=True)
     finished_marker = frontier.with_suffix(".finished")
-    if finished_marker.exists():  # the last crawl ended: start afresh, not "all seen"
+    if settings.get("WARCLOOM_REDIS_URL"):  # the frontier is the cluster's (it starts afresh
+        finished_marker = None  # after a finished crawl itself)
+    elif finished_marker.exists():  # the last crawl ended: start afresh, not "all seen"
         for path in frontier.parent.glob(frontier.name + "*"):
             path.unlink()
         finished_marker.unlink()
@@ -309,7 +330,8 @@ def _crawl(settings: Any, spider_args: dict[str, Any], *, scrapy_logs: bool) -> 
     process.start()  # Ctrl-C, SIGTERM, write errors: see crawler.stopping
     stats = crawler.stats.get_stats() if crawler.stats else {}
     if stats.get("finish_reason") == "finished":
-        finished_marker.touch()
+        if finished_marker is not None:
+            finished_marker.touch()
     elif "warcloom/stop/message" in stats:  # stopped early: the next run resumes
         message = stats["warcloom/stop/message"]
         lost = stats.get("warcloom/not_archived", 0)
@@ -339,7 +361,12 @@ def _print_result(stats: dict[str, Any], settings: Any) -> None:
     print(f"WARC files: {config.coll.archive_dir}")
     print(f"CDXJ index: {config.coll.index_path}")
     print(f"finish reason: {stats.get('finish_reason', 'unknown')}")
-    if not _pages_fetched(stats):
+    if _cluster_worker(stats):
+        print(
+            f"cluster worker {stats['warcloom/cluster/worker']}: "
+            f"{stats.get('warcloom/cluster/acknowledged', 0)} request(s) done here"
+        )
+    elif not _pages_fetched(stats):
         print("no page could be fetched: see the fetch errors and refusals above")
 
 
@@ -348,9 +375,16 @@ def _pages_fetched(stats: dict[str, Any]) -> int:
     return stats.get("response_received_count", 0) - stats.get("robotstxt/response_count", 0)
 
 
+def _cluster_worker(stats: dict[str, Any]) -> bool:
+    """A worker of a shared crawl (``--redis``): other workers may have fetched everything."""
+    return "warcloom/cluster/worker" in stats
+
+
 def _exit_code(stats: dict[str, Any]) -> int:
-    """0 when the crawl finished and fetched something, else 1."""
-    return 0 if stats.get("finish_reason") == "finished" and _pages_fetched(stats) else 1
+    """0 when the crawl finished and fetched something (a cluster worker: when the shared
+    crawl finished), else 1."""
+    fetched = _pages_fetched(stats) or _cluster_worker(stats)
+    return 0 if stats.get("finish_reason") == "finished" and fetched else 1
 
 
 def _write_stats(stats: dict[str, Any], path: str | None) -> None:
@@ -388,8 +422,10 @@ def _where(args: argparse.Namespace) -> None:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    if not (args.urls or args.seeds_file or args.sitemap or args.feed):
+    if not (args.urls or args.seeds_file or args.sitemap or args.feed or args.redis):
         raise UsageError("crawl: give seed URLs, --seeds-file, --sitemap or --feed")
+    if args.redis:
+        _check_redis(args)
     _where(args)
     _check_seeds(args)
     settings = _crawl_settings(args)
@@ -397,6 +433,29 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     return _exit_code(stats)
+
+
+def _check_redis(args: argparse.Namespace) -> None:
+    """``--redis`` names a Redis that answers, and the shared crawl is named."""
+    from crawler.cluster import OUTAGE_ERRORS, connect, redacted
+
+    if not args.collection:
+        raise UsageError("--redis needs --collection: the name of the crawl the workers share")
+    if args.from_archive:
+        raise UsageError("--redis and --from-archive cannot be used together")
+    where = redacted(args.redis)
+    if not args.redis.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError(f"--redis {where}: not a redis://, rediss:// or unix:// URL")
+    try:
+        client = connect(args.redis)
+    except ValueError as exc:
+        raise UsageError(f"--redis {where}: {exc}") from None
+    try:
+        client.ping()
+    except OUTAGE_ERRORS as exc:
+        raise UsageError(f"--redis {where}: cannot connect: {exc}") from None
+    finally:
+        client.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

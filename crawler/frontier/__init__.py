@@ -78,7 +78,12 @@ from __future__ import annotations
 from scrapy.settings import BaseSettings
 
 from crawler.frontier._scheduler import DONE, INFLIGHT, QUEUED, SqliteScheduler
-from crawler.frontier._tracking import ID_KEY, PARENT_KEY, FrontierSpiderMiddleware
+from crawler.frontier._tracking import (
+    ID_KEY,
+    PARENT_KEY,
+    CallbackOutputs,
+    FrontierSpiderMiddleware,
+)
 
 __all__ = [
     "DONE",
@@ -86,6 +91,7 @@ __all__ = [
     "INFLIGHT",
     "PARENT_KEY",
     "QUEUED",
+    "CallbackOutputs",
     "FrontierAddon",
     "FrontierSpiderMiddleware",
     "SqliteScheduler",

@@ -15,7 +15,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import RequestFingerprinter, request_from_dict
 
-from crawler.frontier._tracking import ID_KEY, PARENT_KEY, middleware_enabled
+from crawler.frontier._tracking import ID_KEY, PARENT_KEY, CallbackOutputs, middleware_enabled
 from crawler.stopping import stop_crawl
 
 if TYPE_CHECKING:
@@ -87,8 +87,7 @@ class SqliteScheduler(BaseScheduler):
         self._queued = 0
         self._inflight: set[int] = set()
         self._received: set[int] = set()  # in flight, response already received
-        self._children: dict[int, int] = {}  # parent id -> yielded children not yet enqueued
-        self._output_finished: set[int] = set()
+        self._outputs = CallbackOutputs(self._finish)
         self._memory: dict[int, Request] = {}  # requests that could not be serialized
         self._insert_buf: list[tuple[Any, ...]] = []
         self._seen_buf: list[tuple[bytes]] = []
@@ -213,7 +212,7 @@ class SqliteScheduler(BaseScheduler):
         meta = request.meta
         parent = meta.pop(PARENT_KEY, None)
         if parent is not None:
-            self._child_arrived(parent)
+            self._outputs.arrived(parent)
         own = meta.pop(ID_KEY, None)
         if own is not None and own in self._inflight and own not in self._received:
             self._finish(own)  # superseded: a redirect or a retry of a request in flight
@@ -272,25 +271,11 @@ class SqliteScheduler(BaseScheduler):
 
     def child_yielded(self, parent_id: int) -> None:
         """Count a request yielded by the callback of ``parent_id`` (spider middleware)."""
-        self._children[parent_id] = self._children.get(parent_id, 0) + 1
+        self._outputs.yielded(parent_id)
 
     def output_finished(self, parent_id: int) -> None:
         """The callback of ``parent_id`` yielded its last output (spider middleware)."""
-        if self._children.get(parent_id, 0) <= 0:
-            self._children.pop(parent_id, None)
-            self._finish(parent_id)
-        else:
-            self._output_finished.add(parent_id)
-
-    def _child_arrived(self, parent_id: int) -> None:
-        left = self._children.get(parent_id, 0) - 1
-        if left > 0:
-            self._children[parent_id] = left
-            return
-        self._children.pop(parent_id, None)
-        if parent_id in self._output_finished:
-            self._output_finished.discard(parent_id)
-            self._finish(parent_id)
+        self._outputs.finished(parent_id)
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         request_id = request.meta.get(ID_KEY)

@@ -6,7 +6,7 @@ It owns the contract with the scheduler: the two ``request.meta`` keys and the t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from scrapy.http import Request, Response
@@ -19,7 +19,14 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
-__all__ = ["ID_KEY", "PARENT_KEY", "ChildTracker", "FrontierSpiderMiddleware", "middleware_enabled"]
+__all__ = [
+    "ID_KEY",
+    "PARENT_KEY",
+    "CallbackOutputs",
+    "ChildTracker",
+    "FrontierSpiderMiddleware",
+    "middleware_enabled",
+]
 
 #: ``request.meta`` key holding the frontier row id of a request handed to the engine.
 ID_KEY = "warcloom_frontier_id"
@@ -36,6 +43,37 @@ class ChildTracker(Protocol):
 
     def output_finished(self, parent_id: int) -> None:
         """The callback of ``parent_id`` yielded its last output."""
+
+
+class CallbackOutputs:
+    """The done rule's bookkeeping, for a :class:`ChildTracker` scheduler: what each callback
+    yielded and what of it arrived; ``done(parent_id)`` is called once the callback finished
+    and everything it yielded arrived."""
+
+    def __init__(self, done: Callable[[int], None]) -> None:
+        self._done = done
+        self._pending: dict[int, int] = {}  # parent id -> yielded, not arrived yet
+        self._finished: set[int] = set()  # callbacks that ended with outputs pending
+
+    def yielded(self, parent_id: int) -> None:
+        self._pending[parent_id] = self._pending.get(parent_id, 0) + 1
+
+    def finished(self, parent_id: int) -> None:
+        if self._pending.get(parent_id, 0) <= 0:
+            self._pending.pop(parent_id, None)
+            self._done(parent_id)
+        else:
+            self._finished.add(parent_id)
+
+    def arrived(self, parent_id: int) -> None:
+        left = self._pending.get(parent_id, 0) - 1
+        if left > 0:
+            self._pending[parent_id] = left
+            return
+        self._pending.pop(parent_id, None)
+        if parent_id in self._finished:
+            self._finished.discard(parent_id)
+            self._done(parent_id)
 
 
 class FrontierSpiderMiddleware:

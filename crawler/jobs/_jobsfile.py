@@ -101,6 +101,7 @@ class Job:
     revisit_max: str | None = None
     allow_private: bool = False
     contact: str | None = None
+    redis: str | None = None
     settings: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -134,6 +135,8 @@ class Job:
             args.append("--allow-private")
         if self.contact is not None:
             args.append(f"--contact={self.contact}")
+        if self.redis is not None:
+            args.append(f"--redis={self.redis}")
         for name, value in self.settings:
             args += ["-s", f"{name}={value}"]
         args += [f"--out={self.out}", f"--collection={self.collection_name}"]
@@ -250,6 +253,9 @@ def _job(base: Path, name: str, table: Mapping[str, Any]) -> Job:
     revisit = _opt(table, "revisit", str)
     if revisit is not None and revisit not in REVISIT:
         raise _Mistake("revisit", f"expected one of {', '.join(REVISIT)}, got {revisit!r}")
+    redis = _opt(table, "redis", str)
+    if redis is not None and not redis.startswith(("redis://", "rediss://", "unix://")):
+        raise _Mistake("redis", f"expected a redis://, rediss:// or unix:// URL, got {redis!r}")
     collection = _opt(table, "collection", str) or name
     if not _NAME.fullmatch(collection):
         raise _Mistake("collection", f"{collection!r}: use letters, digits, '.', '_' and '-'")
@@ -265,6 +271,7 @@ def _job(base: Path, name: str, table: Mapping[str, Any]) -> Job:
         **durations,
         allow_private=bool(_opt(table, "allow_private", bool)),
         contact=_opt(table, "contact", str),
+        redis=redis,
         settings=_settings(table),
         **lists,
     )

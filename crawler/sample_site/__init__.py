@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from crawler.sample_site._types import ArticleInfo, SiteManifest
-from crawler.sample_site.server import SampleSite
+from crawler.sample_site.server import SampleSite, Served
 
-__all__ = ["ArticleInfo", "SampleSite", "SiteManifest"]
+__all__ = ["ArticleInfo", "SampleSite", "Served", "SiteManifest"]

@@ -8,17 +8,30 @@ import os
 import socket
 import struct
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.sample_site._build import build_site
 from crawler.sample_site._special import not_found_route
 from crawler.sample_site._types import Route, SiteManifest
 
-__all__ = ["SampleSite"]
+__all__ = ["SampleSite", "Served"]
+
+_T = TypeVar("_T")
 
 logger = logging.getLogger(__name__)
+
+
+class Served(NamedTuple):
+    """One request the site served."""
+
+    path: str
+    start: float  # time.monotonic() when its request line was read
+    end: float  # ... and when its response was written
+    agent: str  # the client's User-Agent
 
 
 class SampleSite:
@@ -44,6 +57,8 @@ class SampleSite:
         self.stall_seconds = stall_seconds
         self.base_url = ""
         self.requests: list[str] = []
+        #: every request served: when (monotonic seconds) and to which User-Agent
+        self.served: list[Served] = []
         self.leaked: list[str] = []
         self._manifest: SiteManifest | None = None
         self._routes: dict[str, Route] = {}
@@ -102,7 +117,7 @@ class SampleSite:
 
     # -- used by the handler -----------------------------------------------------------------
 
-    def _record(self, log: list[str], entry: str) -> None:
+    def _record(self, log: list[_T], entry: _T) -> None:
         with self._lock:
             log.append(entry)
 
@@ -184,10 +199,18 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _serve(self, head: bool) -> None:
+        start = time.monotonic()
         target = self._target()
         if target is None:
             return
-        route = self.server.site._lookup(target)
+        try:
+            self._send_route(self.server.site._lookup(target), head)
+        finally:
+            site = self.server.site
+            agent = self.headers.get("User-Agent", "")
+            site._record(site.served, Served(target, start, time.monotonic(), agent))
+
+    def _send_route(self, route: Route, head: bool) -> None:
         if route.mode == "plain":
             self._send_plain(route, head)
         elif route.mode == "chunked":

@@ -65,8 +65,6 @@ class ArticlesSpider(scrapy.Spider):
         self.seed_urls = _split(seeds) + (read_seeds_file(seeds_file) if seeds_file else [])
         self.sitemaps = _split(sitemap)
         self.feeds = _split(feed)
-        if not (self.seed_urls or self.sitemaps or self.feeds):
-            raise ValueError("no seeds: give seeds=, seeds_file=, sitemap= or feed=")
         if follow is not None and follow not in FOLLOW_MODES:
             raise ValueError(f"follow must be one of {FOLLOW_MODES}, got {follow!r}")
         self.follow_arg = follow
@@ -83,6 +81,9 @@ class ArticlesSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> ArticlesSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        joining = crawler.settings.get("WARCLOOM_REDIS_URL")  # a worker joining a shared crawl
+        if not (spider.seed_urls or spider.sitemaps or spider.feeds or joining):
+            raise ValueError("no seeds: give seeds=, seeds_file=, sitemap= or feed=")
         spider.config = crawler_config(crawler)
         spider.follow = spider.follow_arg or spider.config.follow
         spider.pool = ExtractionPool(
