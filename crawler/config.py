@@ -15,6 +15,7 @@ from scrapy.settings import BaseSettings
 
 from archive.collection import Collection
 from archive.extraction import ExtractionOptions
+from crawler.render import RenderOptions
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -46,6 +47,7 @@ class WarcloomConfig:
     contact_url: str = ""
     progress: Literal["auto", "on", "off"] = "auto"
     extraction: ExtractionOptions = field(default_factory=ExtractionOptions)
+    render: RenderOptions = field(default_factory=RenderOptions)
 
     @property
     def coll(self) -> Collection:
@@ -100,6 +102,7 @@ class WarcloomConfig:
                 with_text=extract,
                 max_size=settings.getint("WARCLOOM_ANALYSE_MAXSIZE", ExtractionOptions.max_size),
             ),
+            render=RenderOptions.from_settings(settings),
         )
 
 

@@ -9,6 +9,7 @@ from crawler.sample_site._content import ArticleText, corpus, special_texts
 from crawler.sample_site._graph import link_orphans, link_pool, reach
 from crawler.sample_site._html import content_type, render_article
 from crawler.sample_site._listing import discovery_routes, list_routes, static_routes
+from crawler.sample_site._scripted import scripted_routes
 from crawler.sample_site._special import (
     BAD_PATHS,
     NOT_FOUND_PATH,
@@ -95,6 +96,7 @@ def build_site(base_url: str) -> tuple[dict[str, Route], SiteManifest]:
     routes.update(discovery_routes(pages, newest, base_url))
     routes.update(list_routes(pages, newest, nav_only.path, base_url))
     routes.update(static_routes())
+    routes.update(scripted_routes())  # linked from nowhere: not in the manifest's pages
 
     # Manifest.
     go_path, moved_path, _ = redirect_chain
