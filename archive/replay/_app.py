@@ -160,7 +160,9 @@ class ReplayApp:
                 break
             f = entry.fields
             if not show_all and (
-                f.get("mime") not in HTML_TYPES or not str(f.get("status", "200")).startswith("2")
+                f.get("mime") not in HTML_TYPES
+                or not str(f.get("status", "200")).startswith("2")
+                or entry.urlkey.startswith("urn:")  # a rendered DOM, not a page
             ):
                 continue
             if code and code not in str(f.get("languages", "")).split(","):
