@@ -198,7 +198,7 @@ def test_browser_restarts_after_n_pages_and_after_a_crash():
 
     async def run() -> list[int]:
         options = RenderOptions(mode="always", restart_after=2, timeout=RENDER_TIMEOUT)
-        renderer = ChromiumRenderer(options, allow, user_agent=None)
+        renderer = ChromiumRenderer(options, allow)
         html = [("Content-Type", "text/html; charset=utf-8")]
         launches = []
         try:

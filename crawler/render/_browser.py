@@ -98,7 +98,7 @@ class _Launched:
 class ChromiumRenderer:
     """Renders pages in Debian's Chromium (never a downloaded browser build)."""
 
-    def __init__(self, options: RenderOptions, allow: Allow, user_agent: str | None) -> None:
+    def __init__(self, options: RenderOptions, allow: Allow, user_agent: str | None = None):
         self.options = options
         self.allow = allow
         self.user_agent = user_agent

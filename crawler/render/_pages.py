@@ -71,7 +71,7 @@ class PageRenderer:
         self.store: WarcStoreExtension | None = None  # the crawl's, once it is open
         self.allow_private = crawler_config(crawler).allow_private
         self.exempt_hosts = exempt_hosts
-        self.browser = ChromiumRenderer(options, self._allowed, crawler.settings.get("USER_AGENT"))
+        self.browser = ChromiumRenderer(options, self._allowed)
         crawler.signals.connect(self._opened, signal=signals.spider_opened)
         crawler.signals.connect(self._closed, signal=signals.spider_closed)
 
@@ -92,6 +92,8 @@ class PageRenderer:
         return cls(crawler, options, pool, exempt_hosts)
 
     def _opened(self, spider: object) -> None:
+        # the crawl's User-Agent (with its contact URL), as the add-ons left it
+        self.browser.user_agent = self.crawler.settings.get("USER_AGENT")
         self.store = self.crawler.get_extension(WarcStoreExtension)
         if self.store is None:
             raise RuntimeError("rendering needs crawler.warcstore.WarcStoreExtension")
