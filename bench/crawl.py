@@ -11,6 +11,9 @@ it costs CPU, so figures are then lower and noted), and runs, each in a fresh pr
   (c) warcloom, full pipeline (capture + extraction + language tags in worker processes)
   (d) warcloom, extraction inline on the reactor thread
   (e) warcloom, full pipeline following every link like (a) (not in the default run)
+  (r) warcloom, full pipeline with every page also rendered in Chromium (``--render
+      always``, 2 browser contexts; not in the default run: ``--variants c,r``, with fewer
+      ``--pages``, as a browser renders a few pages a second)
 
 (b), (c) and (d) follow the related-reading links (warcloom's default), which reach every
 page of the generated site; (e) shows the cost of following everything as (a) does.
@@ -211,7 +214,7 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             *flags,
         ]
 
-    stats = {k: str(work / f"stats-{k}.json") for k in "abcde"}
+    stats = {k: str(work / f"stats-{k}.json") for k in "abcder"}
     return {
         "a": (
             "bare Scrapy CrawlSpider, follow all",
@@ -229,6 +232,11 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             "warcloom full pipeline, follow all",
             warcloom("e", "WARCLOOM_FOLLOW=all"),
             stats["e"],
+        ),
+        "r": (
+            "warcloom full pipeline, render always",
+            warcloom("r", "WARCLOOM_RENDER=always", "WARCLOOM_RENDER_CONTEXTS=2"),
+            stats["r"],
         ),
     }
 
@@ -272,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     if "a" in results:
         base = results["a"][0]
         print()
-        for key in "cbde":
+        for key in "cbder":
             if key in results:
                 print(f"({key})/(a) = {results[key][0] / base:.2f}")
         print("targets: (c)/(a) >= 1.0, (b)/(a) >= 0.9")

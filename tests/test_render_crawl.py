@@ -36,6 +36,7 @@ class Crawled:
     coll: Collection
     view: ArchiveView
     stats: dict
+    output: str
 
     def url(self, name: str) -> str:
         return self.site_url + SCRIPTED_PATHS[name]
@@ -50,7 +51,7 @@ class Crawled:
 
 def _crawl(site: SampleSite, out: Path, *render: str) -> Crawled:
     stats = out / "stats.json"
-    warcloom(
+    output = warcloom(
         "crawl",
         site.url(SCRIPTED_PATHS["article"]),
         site.url(SCRIPTED_PATHS["never_loads"]),
@@ -66,7 +67,7 @@ def _crawl(site: SampleSite, out: Path, *render: str) -> Crawled:
     )
     coll = Collection.under(out, "default")
     view = ArchiveView.load(coll.archive_dir)
-    return Crawled(site.base_url, coll, view, json.loads(stats.read_text()))
+    return Crawled(site.base_url, coll, view, json.loads(stats.read_text()), output)
 
 
 @pytest.fixture(scope="module")
@@ -133,6 +134,7 @@ def test_a_page_that_never_loads_costs_its_timeout_not_the_crawl(crawls):
     assert auto.stats["finish_reason"] == "finished"
     assert auto.stats["warcloom/render/timeouts"] == 1
     assert auto.stats["warcloom/render/pages"] == 2
+    assert "rendered: 2 page(s)" in auto.output and "timed out: 1" in auto.output
     rendered = auto.page_fields("never_loads")["rendered"]
     assert "did not finish loading" in rendered["problem"]
     assert rendered["dom"] and rendered["screenshot"]  # taken as it was
