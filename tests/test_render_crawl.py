@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,8 +178,56 @@ def test_index_is_right_and_replay_serves_the_browser_json(crawls, tmp_path: Pat
     answer = call(app, f"/{timestamp}id_/{auto.url('json')}")
     assert answer.status == 200
     assert json.loads(answer.body)["paragraphs"][0] == STORY_PARAGRAPHS[0]
+    # the page's script asks for "/scripted/dye-works.json": found by its Referer
+    referer = f"http://127.0.0.1:8080/{timestamp}/{auto.url('article')}"
+    moved = call(app, SCRIPTED_PATHS["json"], headers={"Referer": referer})
+    assert moved.status == 302
+    assert moved.header("Location") == f"/{timestamp}/{auto.url('json')}"
+    stranger = call(app, SCRIPTED_PATHS["json"], headers={"Referer": "http://elsewhere/x"})
+    assert stranger.status == 404
     home = call(app, "/")
     assert auto.url("article") in home.text and "urn:dom:" not in home.text
+
+
+def test_replayed_in_chromium_the_page_script_finds_its_json_in_the_archive(crawls, tmp_path):
+    from playwright.async_api import async_playwright
+    from waitress import create_server
+
+    from archive.replay import make_app
+
+    auto = crawls["auto"]  # the live site is gone: only the archive can answer
+    lines = auto.coll.index_path.read_text().splitlines()
+    (line,) = [x for x in lines if f'"url": "{auto.url("article")}"' in x]
+    app = make_app(auto.coll.root, cache_dir=tmp_path / "cache")
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    page_url = (
+        f"http://127.0.0.1:{server.effective_port}/{line.split(' ')[1]}/{auto.url('article')}"
+    )
+
+    async def story() -> tuple[str, list[int]]:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=RenderOptions().chromium)
+            try:
+                page = await browser.new_page()
+                statuses: list[int] = []
+                page.on("response", lambda response: statuses.append(response.status))
+                await page.goto(page_url, timeout=120_000)
+                last = STORY_PARAGRAPHS[-1][:40]
+                await page.wait_for_function(
+                    f"document.body.innerText.includes({json.dumps(last)})", timeout=120_000
+                )
+                return await page.inner_text("#story"), statuses
+            finally:
+                await browser.close()
+
+    try:
+        text, statuses = asyncio.run(story())
+    finally:
+        server.close()
+    assert all(paragraph in text for paragraph in STORY_PARAGRAPHS)
+    assert 404 not in statuses
 
 
 def test_export_gives_the_rendered_text_once_per_page(crawls, tmp_path: Path):

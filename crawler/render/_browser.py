@@ -111,8 +111,8 @@ class ChromiumRenderer:
     async def render(self, document: Document) -> Rendering:
         """Load ``document`` and record what the browser did; never raises for the page's
         sake (a failure is the rendering's ``problem``)."""
-        started = time.monotonic()
         async with self._slots:
+            started = time.monotonic()
             rendering = Rendering(document.url)
             launched: _Launched | None = None
             try:
@@ -129,7 +129,7 @@ class ChromiumRenderer:
                 if launched is not None:
                     launched.active -= 1
                     await self._retire_if_done(launched)
-        rendering.seconds = time.monotonic() - started
+            rendering.seconds = time.monotonic() - started
         return rendering
 
     async def close(self) -> None:
@@ -138,9 +138,13 @@ class ChromiumRenderer:
             self._current.retired = True
             await self._retire_if_done(self._current)
             self._current = None
+        await self._stop_driver()
+
+    async def _stop_driver(self) -> None:
         if self._playwright is not None:
-            await self._playwright.stop()
-            self._playwright = None
+            playwright, self._playwright = self._playwright, None
+            with contextlib.suppress(PlaywrightError, OSError):
+                await playwright.stop()
 
     # -- the browser ---------------------------------------------------------------------
 
@@ -155,9 +159,13 @@ class ChromiumRenderer:
                 await self._retire_if_done(current)
             if self._playwright is None:
                 self._playwright = await async_playwright().start()
-            browser = await self._playwright.chromium.launch(
-                executable_path=self.options.chromium, headless=True
-            )
+            try:
+                browser = await self._playwright.chromium.launch(
+                    executable_path=self.options.chromium, headless=True
+                )
+            except PlaywrightError:  # the driver itself may be gone: start it afresh too
+                await self._stop_driver()
+                raise
             self.launches += 1
             if self.launches > 1:
                 logger.info("Chromium started afresh (launch %d)", self.launches)
