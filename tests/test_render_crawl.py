@@ -279,3 +279,26 @@ def _concurrent(view: ArchiveView, record: Record) -> list[str]:
                 if rec.rec_headers.get_header("WARC-Record-ID") == record.id:
                     return [v for k, v in rec.rec_headers.headers if k == "WARC-Concurrent-To"]
     return []
+
+
+def test_a_refused_request_is_archived_as_a_failure_not_fetched():
+    from crawler.render._browser import ChromiumRenderer, Document
+    from crawler.render._pages import browser_may_fetch
+
+    async def allow(url: str) -> bool:
+        return await browser_may_fetch(url, frozenset({"127.0.0.1"}), allow_private=False)
+
+    async def run():
+        renderer = ChromiumRenderer(RenderOptions(mode="always", timeout=RENDER_TIMEOUT), allow)
+        body = b'<html><body><p>x</p><img src="http://169.254.169.254/latest/x.png"></body></html>'
+        html = [("Content-Type", "text/html")]
+        try:
+            return await renderer.render(Document("http://127.0.0.1:9/p.html", 200, html, body))
+        finally:
+            await renderer.close()
+
+    rendering = asyncio.run(run())
+    assert rendering.exchanges == []
+    (failure,) = rendering.failures
+    assert failure.url == "http://169.254.169.254/latest/x.png"
+    assert failure.error == "refused: not a public address"

@@ -3,6 +3,7 @@ rendering, and the refusal at start when Chromium is missing."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from scrapy.settings import BaseSettings
 from archive.records import HttpExchange, parse_warc_fields, record_id, serialize
 from crawler.render import RenderOptions, chromium_problem
 from crawler.render._browser import BrowserFailure, Rendering
-from crawler.render._pages import rendering_records
+from crawler.render._pages import browser_may_fetch, rendering_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,3 +170,24 @@ def test_a_rendering_without_dom_or_screenshot_has_no_resources():
     records, dom_id, screenshot_id = rendering_records(rendering, "<urn:uuid:x>")
     assert "resource" not in {r.rec_type for r in records}
     assert dom_id is None and screenshot_id is None
+
+
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("http://93.184.215.14/x.js", True),
+        ("https://[2606:4700::6810:84e5]/x.js", True),
+        ("http://127.0.0.1:8000/x.json", True),  # the seed's host
+        ("http://127.0.0.2:8000/x.json", False),
+        ("http://169.254.169.254/latest/meta-data/", False),
+        ("http://[::ffff:10.0.0.1]/x", False),
+        ("http://localhost:8000/x", False),
+        ("ftp://93.184.215.14/x", False),
+        ("file:///etc/passwd", False),
+    ],
+)
+def test_what_the_browser_may_fetch(url: str, allowed: bool):
+    exempt = frozenset({"127.0.0.1"})
+    assert asyncio.run(browser_may_fetch(url, exempt, allow_private=False)) is allowed
+    if url.startswith("http"):
+        assert asyncio.run(browser_may_fetch(url, frozenset(), allow_private=True))

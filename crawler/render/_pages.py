@@ -47,7 +47,7 @@ from crawler.render._options import RenderOptions, chromium_problem
 from crawler.safety import _literal_verdict, is_public_address
 from crawler.warcstore import WarcStoreExtension
 
-__all__ = ["PageRenderer", "rendering_records"]
+__all__ = ["PageRenderer", "browser_may_fetch", "rendering_records"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,26 +144,10 @@ class PageRenderer:
         return dom_analysis, rendered
 
     async def _allowed(self, url: str) -> bool:
-        """What the browser may fetch: http(s), and no private address (the seeds' hosts
-        and ``WARCLOOM_ALLOW_PRIVATE`` exempt, as for the crawl's own requests). A name is
-        resolved here and again by Chromium: unlike the crawl's own fetches, a name that
-        changes its answer in between is not caught."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            return False
-        host = (parts.hostname or "").lower()
-        if self.allow_private or host in self.exempt_hosts:
-            return True
-        verdict = _literal_verdict(host)
-        if verdict is None:
-            try:
-                answers = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80)
-            except OSError:
-                return True  # Chromium's own lookup fails the same way
-            verdict = bool(answers) and all(is_public_address(a[4][0]) for a in answers)
-        if not verdict:
+        allowed = await browser_may_fetch(url, self.exempt_hosts, self.allow_private)
+        if not allowed:
             self._inc("warcloom/render/refused")
-        return verdict
+        return allowed
 
     def _count(self, rendering: Rendering) -> None:
         self._inc("warcloom/render/pages")
@@ -182,6 +166,27 @@ class PageRenderer:
     def _inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(key, count)
+
+
+async def browser_may_fetch(url: str, exempt_hosts: frozenset[str], allow_private: bool) -> bool:
+    """What the browser may fetch: http(s), and no private address unless allowed or its
+    host is exempt (the seeds' hosts), as for the crawl's own requests. A name is resolved here and
+    again by Chromium: unlike the crawl's own fetches, a name that changes its answer in
+    between is not caught."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return False
+    host = (parts.hostname or "").lower()
+    if allow_private or host in exempt_hosts:
+        return True
+    verdict = _literal_verdict(host)
+    if verdict is None:
+        try:
+            answers = await asyncio.get_running_loop().getaddrinfo(host, parts.port or 80)
+        except OSError:
+            return True  # Chromium's own lookup fails the same way
+        verdict = bool(answers) and all(is_public_address(str(a[4][0])) for a in answers)
+    return verdict
 
 
 def rendering_records(
