@@ -191,3 +191,9 @@ def test_what_the_browser_may_fetch(url: str, allowed: bool):
     assert asyncio.run(browser_may_fetch(url, exempt, allow_private=False)) is allowed
     if url.startswith("http"):
         assert asyncio.run(browser_may_fetch(url, frozenset(), allow_private=True))
+
+
+def test_render_is_refused_when_answering_from_an_archive():
+    settings = BaseSettings({"WARCLOOM_RENDER": "auto", "WARCLOOM_FROM_ARCHIVE": "/some/coll"})
+    problem = chromium_problem(RenderOptions.from_settings(settings), settings)
+    assert problem is not None and "--from-archive" in problem

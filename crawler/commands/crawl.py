@@ -232,7 +232,7 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
         raise UsageError(str(exc)) from None
     option = "--out" if config.out == Path(args.out) else "WARCLOOM_OUT"
     _check_out(config.out, f"{option} {config.out}")
-    problem = chromium_problem(config.render)
+    problem = chromium_problem(config.render, settings)
     if problem:
         raise UsageError(problem)
     if settings.get("WARCLOOM_FROM_ARCHIVE"):

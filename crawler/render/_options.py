@@ -75,11 +75,17 @@ class RenderOptions:
         return options
 
 
-def chromium_problem(options: RenderOptions) -> str | None:
+def chromium_problem(options: RenderOptions, settings: BaseSettings | None = None) -> str | None:
     """Why pages cannot be rendered here (None: they can): no Chromium at the launch path,
-    or no Playwright. Only asked when rendering is on."""
+    no Playwright, or a crawl answered from an archive (the browser would go to the live
+    web). Only asked when rendering is on."""
     if not options.enabled:
         return None
+    if settings is not None and settings.get("WARCLOOM_FROM_ARCHIVE"):
+        return (
+            f"--render {options.mode} cannot be used with --from-archive: "
+            "the browser would fetch the pages' resources from the live web"
+        )
     path = options.chromium
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         return (

@@ -84,7 +84,7 @@ class PageRenderer:
         options = crawler_config(crawler).render
         if not options.enabled:
             return None
-        problem = chromium_problem(options)
+        problem = chromium_problem(options, crawler.settings)
         if problem is None and crawler.settings.get("TWISTED_REACTOR") != _ASYNCIO_REACTOR:
             problem = f"--render {options.mode} needs TWISTED_REACTOR = {_ASYNCIO_REACTOR}"
         if problem is not None:
