@@ -302,3 +302,37 @@ def test_a_refused_request_is_archived_as_a_failure_not_fetched():
     (failure,) = rendering.failures
     assert failure.url == "http://169.254.169.254/latest/x.png"
     assert failure.error == "refused: not a public address"
+
+
+def test_always_on_the_sample_site_keeps_every_page_text_and_charset(tmp_path: Path):
+    """Pages that need no script read the same rendered as raw: GBK, Big5 and a page
+    declaring no charset included (the browser is told the charset the analysis found)."""
+    plain, rendered = tmp_path / "plain", tmp_path / "rendered"
+    warcloom("demo", "--out", str(plain), timeout=600)
+    output = warcloom(
+        "demo", "--out", str(rendered), "--render", "always",
+        "-s", f"WARCLOOM_RENDER_TIMEOUT={RENDER_TIMEOUT * 4}", timeout=900,
+    )  # fmt: skip
+    assert "timed out: 0, errors: 0" in output
+
+    def pages(out: Path) -> dict[str, tuple]:
+        coll = Collection.under(out, "default")
+        export = tmp_path / f"{out.name}.jsonl"
+        warcloom("export", str(coll.root), "--format", "jsonl", "--out", str(export))
+        rows = [json.loads(line) for line in export.read_text().splitlines()]
+        by_path: dict[str, tuple] = {
+            row["url"].split("/", 3)[3]: (row["title"], row["languages"], row["text"])
+            for row in rows
+        }
+        return by_path | {"index charsets": tuple(sorted(_charsets(coll)))}
+
+    assert pages(rendered) == pages(plain)
+
+
+def _charsets(coll: Collection) -> list[str]:
+    """The charset of every indexed page, in index order."""
+    return [
+        json.loads(line.split(" ", 2)[2]).get("charset", "")
+        for line in coll.index_path.read_text().splitlines()
+        if '"mime": "text/html"' in line and not line.startswith("urn:")
+    ]

@@ -114,7 +114,7 @@ class PageRenderer:
         wanted = self.options.wants(response.url, words)
         if self.store is None or not (wanted and 200 <= response.status < 300):
             return analysis, None
-        rendering = await self.browser.render(_document(response))
+        rendering = await self.browser.render(_document(response, analysis.charset))
         self._count(rendering)
         records, dom_id, screenshot_id = rendering_records(rendering, response_id)
         try:
@@ -141,7 +141,9 @@ class PageRenderer:
                 options=options,
             )
         )
-        return dom_analysis, rendered
+        # the charset is the archived response's, not the DOM's (handed over as UTF-8)
+        raw_charset = {"charset": analysis.charset, "charset_declared": analysis.charset_declared}
+        return replace(dom_analysis, **raw_charset), rendered
 
     async def _allowed(self, url: str) -> bool:
         allowed = await browser_may_fetch(url, self.exempt_hosts, self.allow_private)
@@ -238,12 +240,18 @@ def rendering_records(
     return records, dom_id, screenshot_id
 
 
-def _document(response: Response) -> Document:
+def _document(response: Response, charset: str) -> Document:
+    """The raw capture as the browser is given it, its Content-Type naming the charset the
+    analysis found (:mod:`archive.charset`): a page that declares none would otherwise be
+    decoded by the browser's own guess, and its DOM and text differ from the raw page's."""
     headers = [
         (name.decode("latin-1"), value.decode("latin-1"))
         for name, values in response.headers.items()
         for value in values
+        if name.lower() != b"content-type"
     ]
+    mime = (_header(response, b"Content-Type") or "text/html").split(";")[0].strip()
+    headers.append(("Content-Type", f"{mime}; charset={charset}" if charset else mime))
     return Document(response.url, response.status, headers, response.body)
 
 
