@@ -33,6 +33,7 @@ __all__ = [
     "build_error_record",
     "build_metadata_record",
     "build_request_record",
+    "build_resource_record",
     "build_warcinfo_record",
     "parse_warc_fields",
     "record_id",
@@ -340,6 +341,21 @@ def build_conversion_record(
         headers["WARC-Identified-Content-Language"] = ",".join(languages)
     block = f"{title}\n\n{text}".encode()
     return _block_record(url, "conversion", "text/plain; charset=utf-8", block, headers)
+
+
+def build_resource_record(
+    uri: str,
+    content_type: str,
+    block: bytes,
+    date: datetime,
+    refers_to: str | None = None,
+) -> ArcWarcRecord:
+    """A ``resource`` record: a block made by the crawler (a rendered DOM, a screenshot),
+    with ``WARC-Refers-To`` the record it was made from."""
+    headers = {"WARC-Date": warc_date(date)}
+    if refers_to:
+        headers["WARC-Refers-To"] = refers_to
+    return _block_record(uri, "resource", content_type, block, headers)
 
 
 def build_warcinfo_record(filename: str, info: Mapping[str, Any]) -> ArcWarcRecord:

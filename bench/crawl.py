@@ -13,6 +13,9 @@ it costs CPU, so figures are then lower and noted), and runs, each in a fresh pr
   (e) warcloom, full pipeline following every link like (a) (not in the default run)
   (f) warcloom, full pipeline on the same pages with requisites: a shared stylesheet and
       logo, and one picture per page (not in the default run; pages/s counts HTML pages)
+  (r) warcloom, full pipeline with every page also rendered in Chromium (``--render
+      always``, 2 browser contexts; not in the default run: ``--variants c,r``, with fewer
+      ``--pages``, as a browser renders a few pages a second)
 
 (b), (c) and (d) follow the related-reading links (warcloom's default), which reach every
 page of the generated site; (e) shows the cost of following everything as (a) does.
@@ -231,7 +234,7 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             *flags,
         ]
 
-    stats = {k: str(work / f"stats-{k}.json") for k in "abcdef"}
+    stats = {k: str(work / f"stats-{k}.json") for k in "abcdefr"}
     return {
         "a": (
             "bare Scrapy CrawlSpider, follow all",
@@ -254,6 +257,11 @@ def variant_commands(seed: str, work: Path) -> dict[str, tuple[str, list[str], s
             "warcloom full pipeline, with requisites",
             warcloom("f", start=seed.replace("/news/", "/media/")),
             stats["f"],
+        ),
+        "r": (
+            "warcloom full pipeline, render always",
+            warcloom("r", "WARCLOOM_RENDER=always", "WARCLOOM_RENDER_CONTEXTS=2"),
+            stats["r"],
         ),
     }
 
@@ -305,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     if "a" in results:
         base = results["a"][0]
         print()
-        for key in "cbdef":
+        for key in "cbdefr":
             if key in results:
                 print(f"({key})/(a) = {results[key][0] / base:.2f}")
         print("targets: (c)/(a) >= 1.0, (b)/(a) >= 0.9")

@@ -15,6 +15,7 @@ from scrapy.settings import BaseSettings
 
 from archive.collection import Collection
 from archive.extraction import ExtractionOptions
+from crawler.render import RenderOptions
 from crawler.requisites import RequisitePolicy
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class WarcloomConfig:
     progress: Literal["auto", "on", "off"] = "auto"
     extraction: ExtractionOptions = field(default_factory=ExtractionOptions)
     requisites: RequisitePolicy = field(default_factory=RequisitePolicy)
+    render: RenderOptions = field(default_factory=RenderOptions)
 
     @property
     def coll(self) -> Collection:
@@ -107,6 +109,7 @@ class WarcloomConfig:
                 requisites=requisites.enabled,
             ),
             requisites=requisites,
+            render=RenderOptions.from_settings(settings),
         )
 
 

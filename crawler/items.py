@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from archive.changes import ChangeKind
 from archive.collection import LastCapture
@@ -32,6 +33,7 @@ class PageItem(CaptureItem):
 
     analysis: PageAnalysis
     previous: LastCapture | None = None  # the URL's newest 2xx capture before this crawl
+    rendered: dict[str, Any] | None = None  # the browser rendering the analysis is of
 
 
 @dataclass

@@ -62,6 +62,7 @@ class WarcMetadataPipeline:
             **_capture_fields(item, change.to_json(), item.previous),
             "extractor": self.extractor,
             **analysis.metadata_fields(),
+            "rendered": item.rendered,
         }
         records = build_analysis_records(
             item.url, item.response_id, item.capture_date, fields, analysis.title, analysis.text

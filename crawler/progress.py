@@ -47,7 +47,26 @@ def format_summary(stats: Mapping[str, Any]) -> str:
         f"records, {stats.get('warcloom/bytes', 0):,} bytes",
         "failures: " + ", ".join(f"{k}: {v}" for k, v in failures.items()),
     ]
+    if "warcloom/render/pages" in stats:
+        lines.append(_rendered(stats))
     return "\n".join(lines)
+
+
+def _rendered(stats: Mapping[str, Any]) -> str:
+    """What the browser did (``--render``): pages, their exchanges, what went wrong."""
+    counts = {
+        name: stats.get(f"warcloom/render/{key}", 0)
+        for name, key in (
+            ("browser responses", "responses"),
+            ("failed requests", "failed_requests"),
+            ("timed out", "timeouts"),
+            ("errors", "errors"),
+            ("refused (private address)", "refused"),
+        )
+    }
+    return f"rendered: {stats['warcloom/render/pages']} page(s), " + ", ".join(
+        f"{k}: {v}" for k, v in counts.items()
+    )
 
 
 class ProgressExtension:

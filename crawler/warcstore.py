@@ -109,8 +109,12 @@ class WarcStoreExtension:
     def from_crawler(cls, crawler: Crawler) -> WarcStoreExtension:
         return cls(crawler, crawler_config(crawler))
 
-    def write(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
-        """Write a group of records to the current file and count them.
+    def write(
+        self, records: Sequence[ArcWarcRecord], *, last_captures: bool = True
+    ) -> list[RecordLocation]:
+        """Write a group of records to the current file and count them; with
+        ``last_captures``, their 2xx responses become their URLs' last captures (not so for
+        a browser's, which the crawl did not ask for).
 
         Raises :class:`~archive.writer.WarcWriteError` when they cannot be written (the
         first time, the crawl is stopped)."""
@@ -125,7 +129,8 @@ class WarcStoreExtension:
                 message = f"cannot write {_describe(exc)}"
                 stop_crawl(self.crawler, "warc_write_error", message, hold_progress=True)
             raise
-        self.last_captures.recorded(records)
+        if last_captures:
+            self.last_captures.recorded(records)
         if self.stats is not None:
             self.stats.inc_value("warcloom/records", len(records))
             self.stats.set_value("warcloom/bytes", self.writer.bytes_written)

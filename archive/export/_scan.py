@@ -369,6 +369,8 @@ class _Scanner:
     def _response(self, ref: RecordRef) -> None:
         task = self.task
         url = (ref.header("WARC-Target-URI") or "").strip().strip("<>")
+        if url.startswith("urn:"):  # made by the crawler (a rendered DOM): not a document
+            return
         rid = ref.header("WARC-Record-ID") or f"<{task.path}#{ref.offset}>"
         http = ref.http_headers if ref.rec_type == "response" else None
         status: int | None = None

@@ -11,6 +11,8 @@ URL scheme (relative to where the app is mounted):
 ``/diff?url=&a=<ts>&b=<ts>``      text diff of two captures
 ``/cdx?url=...``                  CDX server (see :mod:`._cdx`)
 ``/timemap/link/<url>``           Memento timemap (``/timemap/json/<url>``: JSON lines)
+``/<path>`` from a replayed page  a script's root-relative request (``fetch("/api.json")``),
+                                  by its Referer: redirected to ``/<ts>/<page origin>/<path>``
 
 The archived page itself is served by :mod:`._page`, the reader and diff views by
 :mod:`._reader`; responses and request parsing live in :mod:`._http`.
@@ -23,6 +25,7 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from archive.collection import CaptureError, Collection
 from archive.index import IndexEntry
@@ -134,6 +137,9 @@ class ReplayApp:
             raise ReplayError(400, f"malformed timestamp {first!r}: expected 1 to 14 digits")
         if looks_like_url(rest):
             return self._timegate(environ, prefix, archived_url(rest))
+        referred = _referred(environ, prefix, rest)
+        if referred is not None:
+            return redirect(referred)
         return error(prefix, 404, f"no such page in the archive interface: {path}")
 
     def _home(self, prefix: str, fields: dict[str, list[str]]) -> Response:
@@ -155,7 +161,9 @@ class ReplayApp:
                 break
             f = entry.fields
             if not show_all and (
-                f.get("mime") not in HTML_TYPES or not str(f.get("status", "200")).startswith("2")
+                f.get("mime") not in HTML_TYPES
+                or not str(f.get("status", "200")).startswith("2")
+                or entry.urlkey.startswith("urn:")  # a rendered DOM, not a page
             ):
                 continue
             if code and code not in str(f.get("languages", "")).split(","):
@@ -217,3 +225,29 @@ class ReplayApp:
         ctype, body = format_entries(entries, query)
         status = 200 if entries else 404
         return Response(status, [("Content-Type", ctype)], body.encode("utf-8"))
+
+
+def _referred(environ: Environ, prefix: str, rest: str) -> str | None:
+    """Where a replayed page's own request for a root-relative URL (a script's
+    ``fetch("/api/story.json")``, which the rewriting cannot reach) is in the archive: the
+    same path on the page's archived origin, at the page's timestamp, when the Referer is a
+    page replayed here (as pywb does); None otherwise."""
+    referer = urlsplit(environ.get("HTTP_REFERER", ""))
+    if not referer.netloc or referer.netloc != environ.get("HTTP_HOST"):
+        return None
+    path = referer.path
+    if prefix:
+        if not path.startswith(prefix + "/"):
+            return None
+        path = path[len(prefix) :]
+    first, sep, page = path[1:].partition("/")
+    m = TS_SEGMENT.match(first)
+    if not (m and sep and looks_like_url(page)):
+        return None
+    if referer.query:
+        page += f"?{referer.query}"
+    try:
+        target = urljoin(archived_url(page), "/" + rest)
+    except ReplayError:
+        return None
+    return f"{prefix}/{first}/{target}"

@@ -77,6 +77,12 @@ def _add_crawl_options(parser: argparse.ArgumentParser, *, out: str) -> None:
         metavar="HOST,...",
         help="with --requisites all: only these other hosts (and their subdomains)",
     )
+    parser.add_argument(
+        "--render",
+        choices=("never", "auto", "always"),
+        help="load pages in Chromium too: always, or auto (too little text in the raw HTML, "
+        "or a URL matching WARCLOOM_RENDER_URLS); default: never",
+    )
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--stats-json", metavar="PATH", help="write the final crawl stats here")
     revisit = parser.add_argument_group(
@@ -128,6 +134,8 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
         if args.requisites != "all":
             raise UsageError("--requisites-hosts needs --requisites all")
         values["WARCLOOM_REQUISITES_HOSTS"] = args.requisites_hosts
+    if args.render:
+        values["WARCLOOM_RENDER"] = args.render
     values["WARCLOOM_REVISIT"] = args.revisit
     for name, value in (
         ("WARCLOOM_REVISIT_AFTER", args.revisit_after),
@@ -243,6 +251,7 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
     checked before anything is created; warns of unknown ``WARCLOOM_*`` settings."""
     from archive.collection import CollectionNotFound
     from crawler.config import WarcloomConfig
+    from crawler.render import chromium_problem
 
     if args.depth < 0:
         raise UsageError(f"--depth {args.depth}: must be 0 or more (0 means no limit)")
@@ -259,6 +268,9 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
             raise UsageError(str(exc)) from None
     option = "--out" if config.out == Path(args.out) else "WARCLOOM_OUT"
     _check_out(config.out, f"{option} {config.out}")
+    problem = chromium_problem(config.render, settings)
+    if problem:
+        raise UsageError(problem)
     if settings.get("WARCLOOM_FROM_ARCHIVE"):
         from crawler.archive_source import ReplayOptions
 

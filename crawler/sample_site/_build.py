@@ -11,6 +11,7 @@ from crawler.sample_site._graph import link_orphans, link_pool, reach
 from crawler.sample_site._html import content_type, render_article
 from crawler.sample_site._listing import discovery_routes, list_routes
 from crawler.sample_site._media import PICTURED, figure_html, static_routes
+from crawler.sample_site._scripted import scripted_routes
 from crawler.sample_site._special import (
     BAD_PATHS,
     NOT_FOUND_PATH,
@@ -104,6 +105,7 @@ def build_site(
     routes.update(discovery_routes(pages, newest, base_url))
     routes.update(list_routes(pages, newest, nav_only.path, base_url))
     routes.update(static_routes([p.text.key for p in pictured]))
+    routes.update(scripted_routes())  # linked from nowhere: not in the manifest's pages
 
     # Manifest.
     go_path, moved_path, _ = redirect_chain

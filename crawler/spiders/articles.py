@@ -20,6 +20,7 @@ from crawler.config import FOLLOW_MODES, crawler_config
 from crawler.items import PageItem, RevisitItem
 from crawler.pool import ExtractionPool
 from crawler.recrawl import CHANGE, FRESH, LASTMOD, NOT_REQUESTED, PREVIOUS
+from crawler.render import PageRenderer
 from crawler.requisites import REQUISITE
 from crawler.seeds import (
     feed_dates,
@@ -91,6 +92,7 @@ class ArticlesSpider(scrapy.Spider):
             inline=spider.config.extract_inline,
             timeout=spider.config.extract_timeout,
         )
+        spider.renderer = PageRenderer.from_crawler(crawler, spider.pool, spider.seed_hosts)
         spider.pool.start()
         crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
         return spider
@@ -139,8 +141,16 @@ class ArticlesSpider(scrapy.Spider):
                 options=options,
             )
         )
+        rendered = None
+        if self.renderer is not None:  # the raw capture is kept, the text is the DOM's
+            analysis, rendered = await self.renderer.analysis_of(
+                response, response.meta[RESPONSE_ID], analysis, options
+            )
         yield PageItem(
-            **_capture(response), analysis=analysis, previous=response.meta.get(PREVIOUS)
+            **_capture(response),
+            analysis=analysis,
+            previous=response.meta.get(PREVIOUS),
+            rendered=rendered,
         )
         for request in self._requisites(analysis.requisites, response):
             yield request
