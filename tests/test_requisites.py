@@ -313,10 +313,11 @@ def test_replay_in_a_browser_loads_every_requisite_from_the_archive_alone(tmp_pa
         "/static/site.css", "/static/print.css", "/static/fonts/newsreader.woff2",
         "/static/img/paper.png", f"/static/img/{key}.webp", "/static/logo.gif",
     ):  # fmt: skip
-        assert archived.get(site.url(path)) == {"200"}, path
+        # answered (a redirect first when captured at another second than the page)
+        assert "200" in archived.get(site.url(path), ()) <= {"200", "302"}, path
     coll = Collection.open(out)
     for url, statuses in archived.items():  # a miss is a URL not archived (a script built it)
-        assert statuses == {"200"} or not coll.captures(url), (url, statuses)
+        assert statuses <= {"200", "302"} or not coll.captures(url), (url, statuses)
     assert live.size == replayed.size
     same = sum(a == b for a, b in zip(live.getdata(), replayed.getdata(), strict=True))
     assert same / (live.size[0] * live.size[1]) > 0.99
