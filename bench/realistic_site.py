@@ -74,7 +74,7 @@ CONSENT = (
         "We and our partners use cookies and similar technologies to store and access "
         "information on your device for personalised advertising, content measurement and "
         "audience research."
-        for _ in range(6)
+        for _ in range(3)
     )
     + '</p><button class="consent-accept">Accept all</button>'
     '<button class="consent-manage">Manage choices</button></div>'
@@ -111,14 +111,47 @@ def _script(rng: random.Random) -> str:
             f"function f{k}_{rng.randint(0, 9999)}(a,b){{var el=document.querySelector("
             f"'.c-{k}');if(!el){{return null}}el.addEventListener('click',function(e){{"
             f"window.dataLayer=window.dataLayer||[];dataLayer.push({{event:'ev{k}',"
-            f"id:a,value:b*{rng.randint(2, 99)},ts:Date.now(),path:location.pathname}})"
-            f"}});if(b>{rng.randint(1, 9)}){{el.classList.add('is-active')}}return el}}"
+            f"id:a,value:b*{rng.randint(2, 99)}}})}});return el}}"
         )
     return "\n".join(functions)
 
 
-def _link(href: int, text: str) -> str:
-    return f'<a href="/news/p{href:05d}.html">{text}</a>'
+def _link(href: int, text: str, cls: str = "") -> str:
+    attr = f' class="{cls}"' if cls else ""
+    return f'<a{attr} href="/news/p{href:05d}.html">{text}</a>'
+
+
+SVG_ICON = (
+    '<svg class="icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">'
+    '<path d="M12 2C6.5 2 2 6.5 2 12s4.5 10 10 10 10-4.5 10-10S17.5 2 12 2z"></path>'
+    '<path d="M8 12h8M12 8v8"></path></svg>'
+)
+
+
+def _figure(rng: random.Random, i: int, caption: str) -> str:
+    image = f"/img/{i}-{rng.randint(0, 99999)}"
+    return (
+        '<figure class="wp-block-image size-large"><picture>'
+        f'<source type="image/webp" srcset="{image}-480.webp 480w, {image}-960.webp 960w">'
+        f'<img src="{image}-960.jpg" alt="{caption}" width="960" height="540" '
+        'loading="lazy" decoding="async"></picture>'
+        f'<figcaption class="caption"><span class="caption-text">{caption}</span>'
+        '<span class="credit">Photo: Agency</span></figcaption></figure>'
+    )
+
+
+def _paragraph(rng: random.Random, text: str, i: int, n: int) -> str:
+    """A paragraph as CMSs write them: now and then a link in the text, bold, italics."""
+    words = text.split(" ")
+    if len(words) > 12 and rng.random() < 0.35:
+        at = rng.randint(2, len(words) - 4)
+        words[at] = _link(rng.randrange(n), " ".join(words[at : at + 3]))
+        del words[at + 1 : at + 3]
+    if len(words) > 8 and rng.random() < 0.25:
+        words[1] = f"<strong>{words[1]}</strong>"
+    if len(words) > 8 and rng.random() < 0.2:
+        words[-2] = f"<em>{words[-2]}</em>"
+    return "<p>" + " ".join(words) + "</p>"
 
 
 def _page(i: int, n: int, rng: random.Random, kind: str) -> str:
@@ -126,9 +159,8 @@ def _page(i: int, n: int, rng: random.Random, kind: str) -> str:
     if kind == "en":
         title = _english(rng, 9).rstrip(".").title()
         lang = "en"
-        paragraphs = [
-            f"<p>{' '.join(_english(rng, rng.randint(12, 30)) for _ in range(rng.randint(3, 6)))}"
-            "</p>"
+        texts = [
+            " ".join(_english(rng, rng.randint(12, 30)) for _ in range(rng.randint(2, 5)))
             for _ in range(rng.randint(8, 30))
         ]
         related_heading, line = "Related reading", lambda: _english(rng, 8)
@@ -136,12 +168,8 @@ def _page(i: int, n: int, rng: random.Random, kind: str) -> str:
         vocabulary = HANS if kind == "hans" else HANT
         title = _chinese(rng, vocabulary, 8).rstrip("。")
         lang = "zh-CN" if kind == "hans" else "zh-TW"
-        paragraphs = [
-            "<p>"
-            + "".join(
-                _chinese(rng, vocabulary, rng.randint(8, 20)) for _ in range(rng.randint(4, 8))
-            )
-            + "</p>"
+        texts = [
+            "".join(_chinese(rng, vocabulary, rng.randint(8, 20)) for _ in range(rng.randint(4, 8)))
             for _ in range(rng.randint(8, 30))
         ]
         related_heading = "相关阅读" if kind == "hans" else "相關閱讀"
@@ -149,15 +177,46 @@ def _page(i: int, n: int, rng: random.Random, kind: str) -> str:
         def line() -> str:
             return _chinese(rng, vocabulary, 6)
 
+    body = []
+    for k, text in enumerate(texts):
+        body.append(_paragraph(rng, text, i, n))
+        if k % 6 == 2:
+            body.append(_figure(rng, i, line()))
+        if k % 4 == 3:
+            body.append(
+                f'<div class="ad-container"><div class="ad-slot" id="div-gpt-ad-{i}-{k}" '
+                f'data-slot="/1234/news/in-article-{k}" data-sizes="300x250,728x90"></div></div>'
+            )
     related = [(i + k * 37) % n for k in range(1, 21)]
     menu = "".join(
-        f"<li>{_link((i * 7 + k) % n, f'{SECTIONS[k % len(SECTIONS)]} {k}')}</li>"
+        f'<li class="menu-item menu-item-{k}">'
+        f"{_link((i * 7 + k) % n, f'<span>{SECTIONS[k % len(SECTIONS)]} {k}</span>', 'nav-link')}"
+        "</li>"
         for k in range(rng.randint(90, 110))
     )
-    sidebar = "".join(f'<li class="card">{_link((i * 11 + k) % n, line())}</li>' for k in range(30))
-    footer = " ".join(_link((i * 13 + k) % n, f"About {k}") for k in range(30))
-    rel = "".join(f'<li class="item">{_link(j, line())}</li>' for j in related)
     date = f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+    sidebar = "".join(
+        f'<li class="card"><div class="card-media"><img src="/img/t{k}.jpg" alt=""></div>'
+        f'<div class="card-body"><h4 class="card-title">{_link((i * 11 + k) % n, line())}</h4>'
+        f'<time datetime="{date}">{date}</time></div></li>'
+        for k in range(30)
+    )
+    footer = " ".join(_link((i * 13 + k) % n, f"About {k}") for k in range(30))
+    rel = "".join(
+        f'<li class="item"><span class="kicker">{SECTIONS[j % len(SECTIONS)]}</span>'
+        f"{_link(j, line())}</li>"
+        for j in related
+    )
+    share = "".join(
+        f'<li><a class="share share-{name}" href="https://{name}.example/share?u=p{i}" '
+        f'rel="nofollow noopener" target="_blank">{SVG_ICON}<span class="sr-only">{name}</span>'
+        "</a></li>"
+        for name in ("facebook", "twitter", "linkedin", "whatsapp", "email")
+    )
+    tags = "".join(
+        f'<li><a rel="tag" href="/tag/{rng.choice(WORDS)}">{rng.choice(WORDS)}</a></li>'
+        for _ in range(rng.randint(4, 10))
+    )
     json_ld = json.dumps(
         {
             "@context": "https://schema.org",
@@ -174,17 +233,28 @@ def _page(i: int, n: int, rng: random.Random, kind: str) -> str:
         f'<!DOCTYPE html><html lang="{lang}"><head>{{charset}}<title>{title}</title>\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="description" content="{title}">\n'
+        f'<meta property="og:title" content="{title}"><meta property="og:type" content="article">\n'
+        f'<link rel="canonical" href="/news/p{i:05d}.html">\n'
         f'<script type="application/ld+json">{json_ld}</script>\n'
         f"<style>{_style(rng)}</style>\n<script>{_script(rng)}</script></head>\n"
-        f'<body><header class="masthead"><nav class="menu"><ul>{menu}</ul></nav></header>\n'
-        '<div class="breadcrumb"><a href="/">Home</a> &gt; '
+        '<body class="single single-post"><div id="page" class="site">'
+        f'<header class="masthead"><div class="container"><nav class="menu"><ul>{menu}</ul>'
+        "</nav></div></header>\n"
+        '<div class="site-content"><div class="container"><div class="row">'
+        '<div class="col-main"><div class="breadcrumb"><a href="/">Home</a> &gt; '
         f"{_link(0, SECTIONS[i % len(SECTIONS)])}</div>\n"
-        f'<div id="main"><article class="article-body"><h1>{title}</h1>\n'
-        f'<p class="byline">By Staff Reporter, {date}</p>\n'
-        + "\n".join(paragraphs)
-        + f'\n<div class="related"><h3>{related_heading}</h3><ul>{rel}</ul></div></article>\n'
-        f'<aside class="sidebar"><h3>Most read</h3><ul>{sidebar}</ul></aside></div>\n'
-        f'<footer class="footer">{footer}<p>Copyright 2024 Sample Daily</p></footer>\n'
+        f'<article class="post"><header class="entry-header"><h1 class="entry-title">{title}</h1>'
+        f'<div class="entry-meta"><span class="byline">By <a rel="author" href="/author/staff">'
+        f'Staff Reporter</a></span> <time datetime="{date}">{date}</time></div>'
+        f'<ul class="share-bar">{share}</ul></header>\n'
+        '<div class="entry-content article-body">\n'
+        + "\n".join(body)
+        + f'</div>\n<footer class="entry-footer"><ul class="tags">{tags}</ul></footer>\n'
+        f'<div class="related"><h3>{related_heading}</h3><ul>{rel}</ul></div></article></div>\n'
+        f'<aside class="sidebar col-side"><h3>Most read</h3><ul>{sidebar}</ul></aside>'
+        "</div></div></div>\n"
+        f'<footer class="footer"><div class="container">{footer}'
+        "<p>Copyright 2024 Sample Daily</p></div></footer></div>\n"
         f"{CONSENT}\n"
         f"<script>window.__INIT__={{page:{i}}};</script></body></html>\n"
     )
