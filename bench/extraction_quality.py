@@ -77,8 +77,11 @@ def _wcxb(corpus: Path, split: str, types: set[str] | None) -> Iterator[GoldPage
         if meta["split"] != split or (types and meta["page_type"] not in types):
             continue
         truth = json.loads((corpus / split / "ground-truth" / f"{name}.json").read_text())
+        gold = truth["ground_truth"].get("main_content")
+        if not gold:  # two pages of the dev split have none
+            continue
         html = gzip.decompress((corpus / split / "html" / f"{name}.html.gz").read_bytes())
-        yield GoldPage(name, truth["url"], html, truth["ground_truth"]["main_content"])
+        yield GoldPage(name, truth["url"], html, gold)
 
 
 def _readability(corpus: Path) -> Iterator[GoldPage]:
@@ -174,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             f1[mode] = modes[mode].add(text, gold, cpu)
         differences.append(f1["fast"] - f1["default"])
         pages += 1
+        if pages % 100 == 0:
+            print(f"{pages} pages", file=sys.stderr, flush=True)
         if args.limit and pages >= args.limit:
             break
     print(f"{pages} pages of {args.corpus}" + (f" ({args.split}, {args.types})" if types else ""))
