@@ -182,3 +182,13 @@ def test_compressed_text_responses_go_on_as_plain_responses(monkeypatch) -> None
     decoded = decoding.process_response(request, plain)
     assert isinstance(decoded, HtmlResponse)
     assert decoded.text == html and decoded.encoding == "gb18030"  # w3lib's name for gbk
+
+
+def test_addon_lowers_concurrent_items_unless_the_project_sets_it() -> None:
+    assert _addon_settings().getint("CONCURRENT_ITEMS") == 4
+    project = Settings()
+    project.set("CONCURRENT_ITEMS", 50, "project")
+    from crawler.addon import WarcloomAddon
+
+    WarcloomAddon().update_settings(project)
+    assert project.getint("CONCURRENT_ITEMS") == 50
