@@ -88,6 +88,7 @@ class ExtractionPool:
         # reactor thread only: pages waiting for a batch, batches scheduled and not done
         self._waiting: list[tuple[bytes, str, dict[str, Any], Deferred[PageAnalysis]]] = []
         self._in_flight = 0
+        self._closed = False
 
     def _processes(self) -> ProcessPool:
         if self._pool is None:
@@ -196,7 +197,7 @@ class ExtractionPool:
         from twisted.internet import reactor  # the installed one, never installed here
 
         waiting, self._waiting = self._waiting, []
-        if not waiting:
+        if not waiting or self._closed:  # closed: close() answered the waiting pages
             return
         self._in_flight += 1
         futures = self.submit_many([(body, url, kwargs) for body, url, kwargs, _ in waiting])
@@ -216,7 +217,11 @@ class ExtractionPool:
             )
 
     def close(self) -> None:
-        """Stop the workers (pages still queued are dropped)."""
+        """Stop the workers (pages still queued are dropped: their analyses say so)."""
+        self._closed = True
+        waiting, self._waiting = self._waiting, []
+        for *_, d in waiting:
+            d.callback(PageAnalysis("", (), {}, errors={"analysis": "extraction pool closed"}))
         if self._pool is not None:
             self._pool.stop()
             self._pool.join()

@@ -99,3 +99,20 @@ def test_batched_analysis_of_real_pages_matches_single_pages() -> None:
         assert batch == alone
     finally:
         pool.close()
+
+
+def test_pages_waiting_for_a_batch_are_answered_at_close() -> None:
+    from archive.extraction import ExtractionOptions
+
+    pool = ExtractionPool(1, timeout=30.0)
+    pool._in_flight = 2  # every worker busy: a page waits for the next batch
+    options = ExtractionOptions()
+    d = pool.analyse(
+        PAGE, "http://e.org/w", content_type=None, content_language=None, options=options
+    )
+    answers = []
+    d.addCallback(answers.append)
+    assert not answers
+    pool.close()
+    assert answers[0].errors == {"analysis": "extraction pool closed"}
+    assert pool._pool is None  # no worker started for it
