@@ -16,9 +16,11 @@ it costs CPU, so figures are then lower and noted), and runs, each in a fresh pr
 (b), (c) and (d) follow the related-reading links (warcloom's default), which reach every
 page of the generated site; (e) shows the cost of following everything as (a) does.
 
-``--site realistic`` serves the pages of ``bench/realistic_site.py`` instead (~55 KB
-pages like real news sites': big inline styles and scripts, JSON-LD, ~180 links, 18%
-Chinese in UTF-8, GBK or Big5, every response gzip through nginx's ``gzip_static``).
+``--site realistic`` serves the pages of ``bench/realistic_site.py`` instead (~64 KB
+pages like real news sites': big inline styles and scripts, JSON-LD, CMS markup, ~180
+links, 19% Chinese in UTF-8, GBK or Big5, every response gzip through nginx's
+``gzip_static``). On this shared 2-core machine compare the CPU per page; wall-clock
+ratios follow the other processes' load (see the README's Benchmarks).
 
 It prints pages/s, CPU ms per page of the crawl's main (reactor) process and of its
 worker processes (and of the server), and peak RSS (process tree) for each, and
