@@ -67,3 +67,53 @@ def test_start_checks_that_a_worker_can_analyse() -> None:
         assert pool.submit(PAGE, "http://example.org/c").result(timeout=60).errors == {}
     finally:
         pool.close()
+
+
+def test_a_batch_is_analysed_as_each_page_alone(pool: ExtractionPool) -> None:
+    pages = [(PAGE, f"http://example.org/{i}", {}) for i in range(5)]
+    analyses = [f.result(timeout=60) for f in pool.submit_many(pages)]
+    alone = pool.submit(PAGE, "http://example.org/0").result(timeout=60)
+    assert [a.errors for a in analyses] == [{}] * 5
+    assert analyses[0] == alone
+
+
+def test_a_hung_or_dying_page_fails_alone_not_its_batch(pool: ExtractionPool) -> None:
+    urls = ["http://example.org/a", "http://example.org/hang", "http://example.org/die"]
+    analyses = [f.result(timeout=120) for f in pool.submit_many([(PAGE, u, {}) for u in urls])]
+    assert analyses[0].errors == {} and "Cotton prices" in analyses[0].text
+    assert "timed out" in analyses[1].errors["analysis"]
+    assert "died" in analyses[2].errors["analysis"]
+
+
+def test_batched_analysis_of_real_pages_matches_single_pages() -> None:
+    from archive.extraction import ExtractionOptions
+
+    pool = ExtractionPool(1, timeout=30.0)
+    try:
+        options = ExtractionOptions()
+        kwargs = {"content_type": "text/html", "content_language": None, "options": options}
+        pages = [
+            (PAGE.replace(b"T<", f"T{i}<".encode()), f"http://e.org/{i}", kwargs) for i in range(3)
+        ]
+        batch = [f.result(timeout=60) for f in pool.submit_many(pages)]
+        alone = [pool.submit(b, u, **k).result(timeout=60) for b, u, k in pages]
+        assert batch == alone
+    finally:
+        pool.close()
+
+
+def test_pages_waiting_for_a_batch_are_answered_at_close() -> None:
+    from archive.extraction import ExtractionOptions
+
+    pool = ExtractionPool(1, timeout=30.0)
+    pool._in_flight = 2  # every worker busy: a page waits for the next batch
+    options = ExtractionOptions()
+    d = pool.analyse(
+        PAGE, "http://e.org/w", content_type=None, content_language=None, options=options
+    )
+    answers = []
+    d.addCallback(answers.append)
+    assert not answers
+    pool.close()
+    assert answers[0].errors == {"analysis": "extraction pool closed"}
+    assert pool._pool is None  # no worker started for it

@@ -140,3 +140,55 @@ def test_crawler_config_is_parsed_once_per_crawler() -> None:
     assert crawler_config(crawler) is first
     other = Crawler(Spider, Settings({"WARCLOOM_COLLECTION": "other"}))
     assert crawler_config(other).collection == "other"
+
+
+def _addon_settings(**values: object) -> Settings:
+    from crawler.addon import WarcloomAddon
+
+    settings = Settings(values)
+    WarcloomAddon().update_settings(settings)
+    return settings
+
+
+def test_compressed_text_responses_go_on_as_plain_responses(monkeypatch) -> None:
+    """HttpCompressionMiddleware decodes what capture hands on, and gives the decoded
+    body its class again, without inferring the charset of the compressed bytes."""
+    import gzip
+
+    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+    from scrapy.http import HtmlResponse, Request, Response, TextResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawler.capture import _decoded_after_capture, _plain
+
+    assert _decoded_after_capture(_addon_settings())
+    assert not _decoded_after_capture(_addon_settings(COMPRESSION_ENABLED=False))
+    html = '<html><head><meta charset="gbk"></head><body><p>纺织</p></body></html>'
+    body = gzip.compress(html.encode("gbk"))
+    headers = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    request = Request("http://example.org/a")
+    received = HtmlResponse(
+        "http://example.org/a", body=body, headers=headers, request=request, flags=["x"]
+    )
+    plain = _plain(received)
+    assert type(plain) is Response
+    assert (plain.body, plain.flags, plain.request, plain.status) == (body, ["x"], request, 200)
+
+    def inferred(self: TextResponse) -> str:
+        raise AssertionError("the charset of compressed bytes was inferred")
+
+    monkeypatch.setattr(TextResponse, "_body_inferred_encoding", inferred)
+    decoding = HttpCompressionMiddleware.from_crawler(get_crawler())
+    decoded = decoding.process_response(request, plain)
+    assert isinstance(decoded, HtmlResponse)
+    assert decoded.text == html and decoded.encoding == "gb18030"  # w3lib's name for gbk
+
+
+def test_addon_lowers_concurrent_items_unless_the_project_sets_it() -> None:
+    assert _addon_settings().getint("CONCURRENT_ITEMS") == 4
+    project = Settings()
+    project.set("CONCURRENT_ITEMS", 50, "project")
+    from crawler.addon import WarcloomAddon
+
+    WarcloomAddon().update_settings(project)
+    assert project.getint("CONCURRENT_ITEMS") == 50
