@@ -35,7 +35,7 @@ KINDS = ("new", "changed", "unchanged-text", "not-modified", "identical", "gone"
 def crawl(seed: str, out: Path, stats: Path) -> tuple[float, dict]:
     flags = [x for s in (*SPEED, "WARCLOOM_PROGRESS=off") for x in ("-s", s)]
     cmd = [sys.executable, "-m", "crawler.cli", "crawl", seed, "--out", str(out)]
-    seconds, _ = run_measured([*cmd, "--stats-json", str(stats), *flags])
+    seconds = run_measured([*cmd, "--stats-json", str(stats), *flags]).elapsed
     return seconds, json.loads(stats.read_text())
 
 
