@@ -107,6 +107,9 @@ def test_replay_on_a_port_in_use(collection: Path, work: Path) -> None:
         (["--seeds-file", "{work}/empty.txt"], ["--seeds-file {work}/empty.txt", "no URL"]),
         (["--seeds-file", "{work}/bad.txt"], ["{work}/bad.txt:2: news.example/today has no"]),
         (["--depth", "-1"], ["--depth -1", "0 means no limit"]),
+        (["--requisites-hosts", "cdn.example"], ["--requisites-hosts needs --requisites all"]),
+        (["-s", "WARCLOOM_REQUISITES=some"], ["requisites must be one of"]),
+        (["-s", "WARCLOOM_REQUISITE_MAXSIZE=-1"], ["requisite max size must be >= 0"]),
     ],
 )
 def test_crawl_mistakes(collection: Path, work: Path, args: list[str], said: list[str]) -> None:
