@@ -7,11 +7,13 @@ functions, so ``warcloom --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["UsageError", "output_error"]
+__all__ = ["UsageError", "output_error", "redis_client"]
 
 
 class UsageError(SystemExit):
@@ -34,3 +36,25 @@ def output_error(exc: OSError, outputs: Mapping[str, str | None]) -> str:
                 if failed in (path, path.with_name(f".{path.name}.tmp")):
                     return f"{option} {given}: {exc.strerror}"
     return str(exc)
+
+
+@contextlib.contextmanager
+def redis_client(url: str) -> Iterator[Any]:
+    """A client of the Redis at ``url`` (``--redis``), closed after use; a URL that is not
+    one, or a Redis that does not answer, is a :class:`UsageError` naming it (password
+    hidden)."""
+    from crawler.cluster import OUTAGE_ERRORS, connect, redacted
+
+    where = redacted(url)
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError(f"--redis {where}: not a redis://, rediss:// or unix:// URL")
+    try:
+        client = connect(url)
+    except ValueError as exc:
+        raise UsageError(f"--redis {where}: {exc}") from None
+    try:
+        yield client
+    except OUTAGE_ERRORS as exc:
+        raise UsageError(f"--redis {where}: cannot connect: {exc}") from None
+    finally:
+        client.close()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.collection import Collection, CollectionBusy
-from crawler.commands import UsageError
+from crawler.commands import UsageError, redis_client
 from crawler.durations import parse_duration
 
 __all__ = ["register"]
@@ -449,25 +449,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def _check_redis(args: argparse.Namespace) -> None:
     """``--redis`` names a Redis that answers, and the shared crawl is named."""
-    from crawler.cluster import OUTAGE_ERRORS, connect, redacted
-
     if not args.collection:
         raise UsageError("--redis needs --collection: the name of the crawl the workers share")
     if args.from_archive:
         raise UsageError("--redis and --from-archive cannot be used together")
-    where = redacted(args.redis)
-    if not args.redis.startswith(("redis://", "rediss://", "unix://")):
-        raise UsageError(f"--redis {where}: not a redis://, rediss:// or unix:// URL")
-    try:
-        client = connect(args.redis)
-    except ValueError as exc:
-        raise UsageError(f"--redis {where}: {exc}") from None
-    try:
+    with redis_client(args.redis) as client:
         client.ping()
-    except OUTAGE_ERRORS as exc:
-        raise UsageError(f"--redis {where}: cannot connect: {exc}") from None
-    finally:
-        client.close()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from crawler.commands import UsageError
+from crawler.commands import UsageError, redis_client
 
 __all__ = ["register"]
 
@@ -31,24 +31,16 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from crawler.cluster import OUTAGE_ERRORS, RedisFrontier, connect, crawls, redacted
+    from crawler.cluster import RedisFrontier, crawls, redacted
 
     if not args.redis:
         raise UsageError("status: give --redis URL (or set WARCLOOM_REDIS_URL)")
     where = redacted(args.redis)
     if args.top < 0:
         raise UsageError(f"--top {args.top}: must be 0 or more")
-    try:
-        client = connect(args.redis)
-    except ValueError as exc:
-        raise UsageError(f"--redis {where}: {exc}") from None
-    try:
+    with redis_client(args.redis) as client:
         names = [args.collection] if args.collection else crawls(client)
         snapshots = [RedisFrontier(client, name).snapshot(args.top) for name in names]
-    except OUTAGE_ERRORS as exc:
-        raise UsageError(f"--redis {where}: cannot connect: {exc}") from None
-    finally:
-        client.close()
     if args.json:
         print(json.dumps([asdict(s) for s in snapshots], indent=1))
     elif not snapshots:
