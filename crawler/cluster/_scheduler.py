@@ -25,7 +25,7 @@ from scrapy.utils.request import request_from_dict
 from crawler.cluster._config import ClusterConfig
 from crawler.cluster._frontier import Op, RedisFrontier, connect
 from crawler.cluster._guard import OUTAGE_ERRORS, RedisDown, RedisGuard
-from crawler.frontier import ID_KEY, PARENT_KEY, CallbackOutputs
+from crawler.frontier import ID_KEY, CallbackOutputs
 from crawler.stopping import stop_crawl
 
 if TYPE_CHECKING:
@@ -172,11 +172,7 @@ class ClusterScheduler(BaseScheduler):
         return self._queued + len(self._ready)
 
     def enqueue_request(self, request: Request) -> bool:
-        meta = request.meta
-        parent = meta.pop(PARENT_KEY, None)
-        if parent is not None:
-            self._outputs.arrived(parent)
-        own = meta.pop(ID_KEY, None)
+        own = self._outputs.untag(request)
         if own is not None and own in self._inflight and own not in self._received:
             self._finish(own)  # superseded: a redirect or a retry of a request in flight
         try:

@@ -15,7 +15,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import RequestFingerprinter, request_from_dict
 
-from crawler.frontier._tracking import ID_KEY, PARENT_KEY, CallbackOutputs, middleware_enabled
+from crawler.frontier._tracking import ID_KEY, CallbackOutputs, middleware_enabled
 from crawler.stopping import stop_crawl
 
 if TYPE_CHECKING:
@@ -210,10 +210,7 @@ class SqliteScheduler(BaseScheduler):
 
     def _enqueue(self, request: Request) -> bool:
         meta = request.meta
-        parent = meta.pop(PARENT_KEY, None)
-        if parent is not None:
-            self._outputs.arrived(parent)
-        own = meta.pop(ID_KEY, None)
+        own = self._outputs.untag(request)
         if own is not None and own in self._inflight and own not in self._received:
             self._finish(own)  # superseded: a redirect or a retry of a request in flight
         fingerprint = self.fingerprinter.fingerprint(request)

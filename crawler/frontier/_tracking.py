@@ -65,6 +65,15 @@ class CallbackOutputs:
         else:
             self._finished.add(parent_id)
 
+    def untag(self, request: Request) -> int | None:
+        """Take the frontier's tags off a request about to be queued: its parent's output
+        arrived. Returns the id the request had: one of ours coming back (a redirect, a
+        retry), which supersedes the one in flight."""
+        parent = request.meta.pop(PARENT_KEY, None)
+        if parent is not None:
+            self.arrived(parent)
+        return request.meta.pop(ID_KEY, None)
+
     def arrived(self, parent_id: int) -> None:
         left = self._pending.get(parent_id, 0) - 1
         if left > 0:
