@@ -23,6 +23,7 @@ from archive.reader import RecordRef
 from archive.records import build_conversion_record, build_metadata_record
 
 __all__ = [
+    "CAPTURE_FIELDS",
     "EARLIEST",
     "EPOCH",
     "WARC_FIELDS",
@@ -37,6 +38,16 @@ __all__ = [
 ]
 
 WARC_FIELDS = "application/warc-fields"
+#: Metadata fields about the capture itself (how the crawl reached it, what changed since the
+#: capture before it), not about its analysis: a re-extraction carries them over.
+CAPTURE_FIELDS = (
+    "via",
+    "hops-from-seed",
+    "fetch-time-ms",
+    "change",
+    "previous-capture",
+    "rendered",
+)
 AnalysisKind = Literal["metadata", "conversion"]
 T = TypeVar("T")
 Rank = tuple[Any, ...]  # (WARC-Date as datetime, then the position in the archive)

@@ -2,8 +2,9 @@
 
 The responses are read and analysed in worker processes (the same scan as
 ``archive.export`` with ``--reextract``), and for each HTML response a new ``metadata``
-record (the crawl's fields, the extractor's name, version and options, and
-``extracted-at``: when this ran) and, when there is text, a ``conversion`` record are
+record (the new analysis's fields, the capture's own fields from its newest metadata record:
+how it was reached, its change kind and previous capture; the extractor's name, version and
+options, and ``extracted-at``: when this ran) and, when there is text, a ``conversion`` record are
 written to new WARC files in the collection's ``archive/``. Both refer to the response
 (``WARC-Refers-To``) and carry its ``WARC-Date``, so replay tools see them at the capture's
 time. Nothing is rewritten: older records stay. The collection index is then updated; it
@@ -18,8 +19,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
-from archive.analysis import build_analysis_records
+from archive.analysis import CAPTURE_FIELDS, build_analysis_records
 from archive.collection import Collection
 from archive.export import DocumentStream, resolve_inputs
 from archive.extraction import ExtractionOptions, extractor_info
@@ -144,7 +146,12 @@ def _reextract(
             for doc in stream:
                 summary.analysed += 1
                 date = doc.timestamp or datetime.now(UTC)
-                fields = {**(doc.metadata or {}), "extractor": info, "extracted-at": extracted_at}
+                fields = {
+                    **(doc.metadata or {}),
+                    **_capture_facts(coll, doc.url, doc.response_id),
+                    "extractor": info,
+                    "extracted-at": extracted_at,
+                }
                 records = build_analysis_records(
                     doc.url, doc.response_id, date, fields, doc.title, doc.text
                 )
@@ -161,3 +168,11 @@ def _reextract(
         summary.index_rebuilt = result.rebuilt
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _capture_facts(coll: Collection, url: str, response_id: str) -> dict[str, Any]:
+    """The capture's own fields (:data:`archive.analysis.CAPTURE_FIELDS`: how it was reached,
+    its change kind and previous capture) from its newest metadata record, so that a
+    re-extraction keeps the page's version chain."""
+    metadata = coll.analysis(url, response_id).metadata
+    return {name: metadata[name] for name in CAPTURE_FIELDS if name in metadata}

@@ -11,10 +11,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import subprocess
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -234,6 +235,27 @@ def test_export_parquet_has_the_change_fields(recrawled: Recrawled, tmp_path: Pa
     first = datetime.fromisoformat(iso_date(recrawled.capture(EDITED, run=1)))
     assert rows[0]["previous_timestamp"] is None
     assert rows[1]["previous_timestamp"] == first
+
+
+def test_reextract_keeps_each_capture_s_change_and_previous_capture(
+    recrawled: Recrawled, tmp_path: Path
+) -> None:
+    """Re-extraction writes the newest metadata of every page: the version chain must survive."""
+    copy = tmp_path / "copy"
+    shutil.copytree(recrawled.out, copy)
+    (tmp_path / "before").mkdir()
+    (tmp_path / "after").mkdir()
+    before = _rows(_export(recrawled, tmp_path / "before", "--all-captures"))
+    assert main(["reextract", str(copy), "--workers", "1", "--progress", "off"]) == 0
+    after = _rows(_export(replace(recrawled, out=copy), tmp_path / "after", "--all-captures"))
+
+    def chain(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, str | None]]:
+        return sorted(
+            (r["url"], r["timestamp"], r["change"], r["previous_timestamp"]) for r in rows
+        )
+
+    assert chain(after) == chain(before)
+    assert {r["change"] for r in after} == {"new", "changed"}
 
 
 def test_export_changed_since_refuses_reextract(recrawled: Recrawled, tmp_path: Path) -> None:
