@@ -6,6 +6,7 @@ Each module of :mod:`crawler.commands` registers one or more subcommands.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import pkgutil
@@ -16,6 +17,12 @@ from crawler import commands
 from crawler.commands import UsageError
 
 __all__ = ["build_parser", "main", "run"]
+
+#: What the machine refuses (a full or read-only disk, permissions, an I/O error, no file
+#: handles left): said in one line naming the file, exit 1; a traceback would add nothing.
+_MACHINE_ERRORS = frozenset(
+    [errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EMFILE]
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,12 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> int:
     """The console entry point: :func:`main`, with a user's mistake said in one line
-    (exit 2, no traceback)."""
+    (exit 2, no traceback), and so is what the machine refused (exit 1)."""
     try:
         return main()
     except UsageError as exc:
         print(f"warcloom: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        if exc.errno not in _MACHINE_ERRORS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"warcloom: {where}{exc.strerror}; stopped", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

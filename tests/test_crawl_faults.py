@@ -165,6 +165,32 @@ def test_whole_output_on_a_full_disk_is_indexed_by_the_next_run(
     assert reachable <= captured
 
 
+def fill(path: Path, leave: int) -> None:
+    """Fill the file system of ``path`` with one file, leaving ``leave`` bytes free."""
+    free = os.statvfs(path).f_bavail * os.statvfs(path).f_frsize
+    (path / "filler").write_bytes(b"\0" * max(0, free - leave))
+
+
+@pytest.mark.parametrize(
+    ("leave", "named"),
+    [(0, "default.lock"), (4096, "default.frontier.sqlite")],
+    ids=["the-lock-cannot-be-written", "the-frontier-cannot-be-created"],
+)
+def test_a_crawl_on_a_full_disk_says_so_in_one_line(
+    tmp_path: Path, small_fs: Callable[[Path, str], Path], leave: int, named: str
+) -> None:
+    out = tmp_path / "out"
+    state = small_fs(out / "state", "64k")
+    fill(state, leave)
+    with SampleSite() as site:
+        result = run_crawl(site.url(site.manifest.seed_path), out, *FAST)
+        assert not site.requests  # nothing fetched that could not be archived
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("warcloom: ")]
+    assert named in line and ("No space left on device" in line or "full" in line), line
+
+
 def test_injected_write_error_stops_the_crawl_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
     stats_path = tmp_path / "stats.json"

@@ -58,8 +58,12 @@ class CollectionLock:
             "purpose": purpose,
             "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
+        except OSError as exc:  # a full disk: the lock is not taken, and says where
+            os.close(fd)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
         _HELD[key] = [fd, 1]
         self.held = True
 

@@ -338,9 +338,14 @@ def _crawl(settings: Any, spider_args: dict[str, Any], *, scrapy_logs: bool) -> 
         for name in ("scrapy", "twisted", "py.warnings"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
     crawler = process.create_crawler(ArticlesSpider)
-    process.crawl(crawler, **{k: v for k, v in spider_args.items() if v})
+    failures: list[str] = []  # what stopped the crawl from starting or ending (a full disk)
+    crawling = process.crawl(crawler, **{k: v for k, v in spider_args.items() if v})
+    crawling.addErrback(lambda f: failures.append(f"{f.type.__name__}: {f.getErrorMessage()}"))
     process.start()  # Ctrl-C, SIGTERM, write errors: see crawler.stopping
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    if failures:
+        stats["finish_reason"] = "failed"
+        print(f"warcloom: the crawl failed: {failures[0]} (frontier {frontier})", file=sys.stderr)
     if stats.get("finish_reason") == "finished":
         if finished_marker is not None:
             finished_marker.touch()
