@@ -12,6 +12,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from crawler import commands
 from crawler.commands import UsageError
@@ -25,8 +26,15 @@ _MACHINE_ERRORS = frozenset(
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a mistake said in one line (argparse prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="warcloom",
         description="Archival crawler: crawl news sites into WARC with clean text and "
         "language tags, then replay, export and package the archive.",

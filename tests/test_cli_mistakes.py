@@ -110,6 +110,8 @@ def test_replay_on_a_port_in_use(collection: Path, work: Path) -> None:
         (["--requisites-hosts", "cdn.example"], ["--requisites-hosts needs --requisites all"]),
         (["-s", "WARCLOOM_REQUISITES=some"], ["requisites must be one of"]),
         (["-s", "WARCLOOM_REQUISITE_MAXSIZE=-1"], ["requisite max size must be >= 0"]),
+        (["--stats-json", "{work}/nodir/s.json"], ["--stats-json {work}/nodir/s.json"]),
+        (["--follow", "everything"], ["--follow", "invalid choice", "--help"]),
     ],
 )
 def test_crawl_mistakes(collection: Path, work: Path, args: list[str], said: list[str]) -> None:
@@ -284,10 +286,14 @@ def test_export_to_a_directory_writes_text(warc: Path, work: Path) -> None:
         (["--out", "x.jsonl", "--format", "txt"], ["--format txt", "x.jsonl"]),
         (["--out", "nodir/x.jsonl"], ["--out nodir/x.jsonl", "No such file"]),
         (["--out", "/proc/x.jsonl"], ["--out /proc/x.jsonl"]),
+        (["--out", "x.jsonl", "--summary-json", "nodir/s.json"], ["--summary-json nodir/s.json"]),
+        (["--out", "x.jsonl", "--workers", "0"], ["--workers", "must be 1 or more"]),
+        ([], ["the following arguments are required: --out"]),
     ],
 )
 def test_export_mistakes(warc: Path, work: Path, args: list[str], said: list[str]) -> None:
-    run = _cli(work, "export", str(warc), *args, "--workers", "1")
+    workers = [] if "--workers" in args else ["--workers", "1"]
+    run = _cli(work, "export", str(warc), *args, *workers)
     _assert_mistake(run, work, *said)
     assert ".tmp" not in run.stderr
     assert not list(work.iterdir())
@@ -320,6 +326,8 @@ def test_wacz_exit_codes(collection: Path, work: Path, tmp_path: Path) -> None:
 
 def test_reextract_and_replay_mistakes_are_exit_2(collection: Path, work: Path) -> None:
     _assert_mistake(_cli(work, "reextract", str(work / "missing")), work, "missing")
+    run = _cli(work, "reextract", str(collection), "--workers", "0")
+    _assert_mistake(run, work, "--workers", "must be 1 or more")
     _assert_mistake(_cli(work, "replay", str(work / "missing")), work, "missing")
     # refused, rather than a traceback (a port too large) or a server that never answers
     run = _cli(work, "replay", str(collection), "--port", "70000")

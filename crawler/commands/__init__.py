@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from argparse import ArgumentTypeError
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "output_error", "redis_client"]
+__all__ = ["UsageError", "check_output_file", "output_error", "positive_int", "redis_client"]
 
 
 class UsageError(SystemExit):
@@ -23,6 +24,21 @@ class UsageError(SystemExit):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.code = 2
+
+
+def positive_int(value: str) -> int:
+    """An argparse type: an integer of 1 or more (``--workers``)."""
+    number = int(value)
+    if number < 1:
+        raise ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
+
+
+def check_output_file(option: str, path: str | None) -> None:
+    """A file the command writes at its end (``--stats-json``): its directory must exist
+    now, not be found missing after the work is done."""
+    if path and path != "-" and not Path(path).absolute().parent.is_dir():
+        raise UsageError(f"{option} {path}: no such directory {Path(path).parent}")
 
 
 def output_error(exc: OSError, outputs: Mapping[str, str | None]) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.collection import Collection, CollectionBusy
-from crawler.commands import UsageError, redis_client
+from crawler.commands import UsageError, check_output_file, redis_client
 from crawler.durations import parse_duration
 
 __all__ = ["register"]
@@ -255,6 +255,7 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
 
     if args.depth < 0:
         raise UsageError(f"--depth {args.depth}: must be 0 or more (0 means no limit)")
+    check_output_file("--stats-json", args.stats_json)
     try:
         config = WarcloomConfig.from_settings(settings)
     except ValueError as exc:

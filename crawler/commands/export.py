@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from crawler.commands import output_error
+from crawler.commands import check_output_file, output_error, positive_int
 
 __all__ = ["register"]
 
@@ -86,7 +86,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--links", metavar="PATH", help="also write the link graph (.csv/.parquet)")
     parser.add_argument("--reextract", action="store_true", help="analyse the HTML again")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=positive_int, default=None, help="processes (default: all cores)"
+    )
     parser.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     parser.add_argument("--summary-json", metavar="PATH", help="write the summary as JSON")
@@ -119,6 +121,7 @@ def output_format(given: str | None, out: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from archive.export import ExportOptions, Filters, export
 
+    check_output_file("--summary-json", args.summary_json)
     try:
         options = ExportOptions(
             format=output_format(args.format, args.out),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from crawler.commands import positive_int
 from crawler.commands.export import add_extraction_options, extraction_options
 
 __all__ = ["register"]
@@ -20,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("collection", help="collection directory (.../collections/NAME)")
     parser.add_argument("--since", help="only captures at or after (2024, 2024-05-01, ISO time)")
-    parser.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    parser.add_argument(
+        "--workers", type=positive_int, default=None, help="processes (default: all cores)"
+    )
     parser.add_argument("--dask", metavar="ADDRESS", help="run on a Dask distributed scheduler")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     add_extraction_options(parser)
