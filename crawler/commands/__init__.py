@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from argparse import ArgumentTypeError
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["UsageError", "check_output_file", "output_error", "positive_int", "redis_client"]
+__all__ = [
+    "UsageError",
+    "check_directory",
+    "check_output_file",
+    "output_error",
+    "positive_int",
+    "redis_client",
+    "write_output_file",
+]
 
 
 class UsageError(SystemExit):
@@ -34,11 +43,33 @@ def positive_int(value: str) -> int:
     return number
 
 
+def check_directory(out: Path, what: str) -> None:
+    """``out`` is a directory, or one that can be made: its nearest existing ancestor is
+    a directory we can write in (tried with a temporary directory, removed at once)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{what}: not a directory")
+    existing = next(path for path in (out.absolute(), *out.absolute().parents) if path.exists())
+    if not existing.is_dir():
+        raise UsageError(f"{what}: {existing} is not a directory")
+    try:
+        tempfile.TemporaryDirectory(dir=existing, prefix=".warcloom-").cleanup()
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write in {existing}: {exc.strerror}") from None
+
+
 def check_output_file(option: str, path: str | None) -> None:
-    """A file the command writes at its end (``--stats-json``): its directory must exist
-    now, not be found missing after the work is done."""
-    if path and path != "-" and not Path(path).absolute().parent.is_dir():
-        raise UsageError(f"{option} {path}: no such directory {Path(path).parent}")
+    """A file the command writes at its end (``--stats-json``): its directory must exist or
+    be one the command can make (:func:`write_output_file` makes it), checked now, not
+    found unwritable after the work is done."""
+    if path and path != "-":
+        check_directory(Path(path).parent, f"{option} {path}")
+
+
+def write_output_file(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` (checked by :func:`check_output_file`), making its
+    directory if needed."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text, encoding="utf-8")
 
 
 def output_error(exc: OSError, outputs: Mapping[str, str | None]) -> str:

@@ -7,13 +7,18 @@ import difflib
 import json
 import os
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from archive.collection import Collection, CollectionBusy
-from crawler.commands import UsageError, check_output_file, redis_client
+from crawler.commands import (
+    UsageError,
+    check_directory,
+    check_output_file,
+    redis_client,
+    write_output_file,
+)
 from crawler.durations import parse_duration
 
 __all__ = ["register"]
@@ -268,7 +273,7 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     option = "--out" if config.out == Path(args.out) else "WARCLOOM_OUT"
-    _check_out(config.out, f"{option} {config.out}")
+    check_directory(config.out, f"{option} {config.out}")
     problem = chromium_problem(config.render, settings)
     if problem:
         raise UsageError(problem)
@@ -285,20 +290,6 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
     for line in unknown_settings(settings):
         print(f"warcloom: warning: {line}", file=sys.stderr)
     return config
-
-
-def _check_out(out: Path, what: str) -> None:
-    """``out`` is a directory, or one that can be made: its nearest existing ancestor is
-    a directory we can write in (tried with a temporary directory, removed at once)."""
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{what}: not a directory")
-    existing = next(path for path in (out.absolute(), *out.absolute().parents) if path.exists())
-    if not existing.is_dir():
-        raise UsageError(f"{what}: {existing} is not a directory")
-    try:
-        tempfile.TemporaryDirectory(dir=existing, prefix=".warcloom-").cleanup()
-    except OSError as exc:
-        raise UsageError(f"{what}: cannot write in {existing}: {exc.strerror}") from None
 
 
 def _run_crawl(settings: Any, spider_args: dict[str, Any], args: argparse.Namespace) -> dict:
@@ -407,7 +398,7 @@ def _exit_code(stats: dict[str, Any]) -> int:
 
 def _write_stats(stats: dict[str, Any], path: str | None) -> None:
     if path:
-        Path(path).write_text(json.dumps(stats, default=str, indent=1, sort_keys=True))
+        write_output_file(path, json.dumps(stats, default=str, indent=1, sort_keys=True))
 
 
 def _where(args: argparse.Namespace) -> None:

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from crawler.commands import check_output_file, output_error, positive_int
+from crawler.commands import check_output_file, output_error, positive_int, write_output_file
 
 __all__ = ["register"]
 
@@ -159,6 +159,5 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(summary.format(), file=sys.stderr)
     if args.summary_json:
-        with open(args.summary_json, "w", encoding="utf-8") as fh:
-            json.dump(summary.to_json(), fh, indent=1)
+        write_output_file(args.summary_json, json.dumps(summary.to_json(), indent=1))
     return 1 if summary.errors else 0
