@@ -85,6 +85,7 @@ class ClusterRecrawl:
     second: ArchiveView
     stats: list[dict[str, Any]]  # run 2's workers'
     table: dict[str, Any]  # the shared table's size after run 2
+    status: str  # ``warcloom status`` after run 2
 
     def second_capture(self, site: NewsSite, path: str) -> Record:
         (found,) = [
@@ -128,6 +129,7 @@ def cluster_recrawl(tmp_path_factory: pytest.TempPathFactory) -> ClusterRecrawl:
             second = start_workers(3, lambda n: _args(sites, url, name, outs[n - 1]), tmp, first=1)
             _run(second)
             table = shared_table_size(connect(url), name).to_json()
+            status = warcloom("status", "--redis", url, "--collection", name)
         finally:
             for site in sites:
                 site.__exit__(None, None, None)
@@ -143,6 +145,7 @@ def cluster_recrawl(tmp_path_factory: pytest.TempPathFactory) -> ClusterRecrawl:
         _view(second_dirs),
         stats,
         table,
+        status,
     )
 
 
@@ -252,6 +255,8 @@ def test_the_shared_table_outlives_the_crawl(cluster_recrawl: ClusterRecrawl) ->
     assert table["urls"] >= len(pages) - len(cluster_recrawl.sites)  # the removed ones: 404
     assert table["analyses"] >= 9 * len(cluster_recrawl.sites)
     assert table["bytes per URL"] > 0
+    said = f"last captures shared for recrawls: {table['urls']} URL(s)"
+    assert said in cluster_recrawl.status, cluster_recrawl.status
 
 
 def test_redis_down_during_lookups_costs_full_fetches_only(tmp_path: Path) -> None:
@@ -313,3 +318,29 @@ def test_redis_down_during_lookups_costs_full_fetches_only(tmp_path: Path) -> No
             full += 1
     assert full >= 1
     warcloom("check", str(_archive(tmp_path / "a", name)), str(_archive(tmp_path / "b", name)))
+
+
+def test_a_collection_crawled_alone_before_shares_its_captures_when_confirmed(
+    tmp_path: Path,
+) -> None:
+    """Run 1 without Redis; run 2 on the cluster by the same worker (revisits of its own
+    captures: published with their analyses); run 3 by another worker: revisits of run 1's
+    records, and an edited page's counts from run 1's text."""
+    url = redis_or_skip()
+    site = NewsSite(host="127.0.0.2")
+    with crawl_name() as name, site:
+        alone = ["--out", str(tmp_path / "a"), "--collection", name, "--follow", "all"]
+        warcloom("crawl", site.url("/"), *alone, "--allow-private", "-s", "DOWNLOAD_DELAY=0")
+        _run(start_workers(1, lambda n: _args([site], url, name, tmp_path / "a"), tmp_path))
+        site.edit(EDITED, 1, "Paragraph two was rewritten: capacity fell by half this year.")
+        time.sleep(LEASE + 0.5)
+        _run(start_workers(2, lambda n: _args([site], url, name, tmp_path / "b"), tmp_path, 1))
+    first = ArchiveView.load(_archive(tmp_path / "a", name))
+    originals = {r.url: r for r in first.of_type("response")}  # run 1's (run 2: revisits)
+    third = ArchiveView.load(_archive(tmp_path / "b", name))
+    for path in UNTOUCHED:
+        (revisit,) = [r for r in third.records if r.url == site.url(path) and r.type == "revisit"]
+        assert revisit.headers["WARC-Refers-To"] == originals[site.url(path)].id
+    (edited,) = [r for r in third.of_type("response") if r.url == site.url(EDITED)]
+    meta = parse_warc_fields(third.referring("metadata")[edited.id].payload)
+    assert meta["change"] == {"kind": "changed", "added": 0, "removed": 0, "edited": 1}

@@ -123,6 +123,7 @@ class LastCaptures:
         self.db: sqlite3.Connection | None = None
         self.shared: SharedTable | None = None
         self._remote: OrderedDict[str, _Remote] = OrderedDict()
+        self._unshared: set[str] = set()  # keys whose local capture the shared table lacks
         path = coll.last_captures_path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +159,11 @@ class LastCaptures:
         remote = self._fetch(key)
         if remote is not None and (found is None or remote.capture.date > found.date):
             return remote.capture
+        if found is not None and self.shared is not None:
+            if remote is None or remote.capture.payload_id != found.payload_id:
+                self._unshared.add(key)  # e.g. captured before the crawls shared a table
+            else:
+                self._unshared.discard(key)
         return found
 
     def _fetch(self, key: str) -> _Remote | None:
@@ -316,6 +322,11 @@ class LastCaptures:
         moved = _moved(base, record, url, record_id, date, status)
         self._execute(f"UPDATE captures SET {_ASSIGNMENTS} WHERE key = ?", *_values(moved), key)
         self._publish(key, moved)
+        if self.shared is not None and key in self._unshared:
+            # a capture the shared table never had: its analysis goes with it, once
+            self._unshared.discard(key)
+            analysis = encode_analysis(moved.payload_id, self.outlinks(moved), self.text(moved))
+            self.shared.publish(key, None, analysis)
 
     def _publish(self, key: str, capture: LastCapture) -> None:
         if self.shared is not None:
