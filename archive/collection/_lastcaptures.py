@@ -468,7 +468,7 @@ def encode_capture(capture: LastCapture) -> bytes:
 def decode_capture(blob: bytes) -> LastCapture:
     """Raises ValueError (or KeyError, TypeError) for a value not made by :func:`encode_capture`."""
     values = dict(zip(_FIELDS, json.loads(blob), strict=True))
-    values["date"] = datetime.fromisoformat(values["date"])
+    values["date"] = parse_warc_date(values["date"], EPOCH)  # compared with local ones: UTC
     if values["text_hash"] is not None:
         values["text_hash"] = bytes.fromhex(values["text_hash"])
     return LastCapture(**values)
