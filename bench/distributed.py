@@ -6,9 +6,10 @@
 Serves ``--hosts`` small news sites on loopback addresses (127.0.0.2, 127.0.0.3, ...), each
 ``--pages`` article pages linking to each other, every answer after ``--latency`` seconds;
 then crawls them with N ``warcloom crawl --redis`` workers (one request at a time per host,
-``--delay`` between them, 16 requests per worker) and prints pages/s for each N and the
-Redis round trips per page. Then it measures Redis memory per million fingerprints (the
-seen set) and per queued request.
+``--delay`` between them, 16 requests per worker) and prints pages/s for each N, the
+Redis round trips per page and the memory per URL of the shared last-captures table the
+crawl leaves (``MEMORY USAGE`` of its two hashes, every element counted). Then it measures
+Redis memory per million fingerprints (the seen set) and per queued request.
 
 Without ``--redis`` it starts a private redis-server on a free loopback port (Debian's
 package), so the shared one is not touched.
@@ -38,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.cluster import RedisFrontier, connect  # noqa: E402
+from crawler.cluster._captures import shared_table_size  # noqa: E402
 
 WORDS = (
     "textile exporters reported steady orders for cotton yarn while dyeing mills upgraded "
@@ -150,6 +152,7 @@ def crawl(url: str, servers: list[_Server], workers: int, delay: float, out: Pat
     codes = [p.wait() for p in procs]
     elapsed = time.monotonic() - started
     stats = [json.loads((out / f"w{n}.json").read_text()) for n in range(workers)]
+    table = shared_table_size(connect(url, timeout=60), name)
     RedisFrontier(connect(url), name).delete()
     pages = sum(s.get("warcloom/captures", 0) for s in stats)
     calls = sum(s.get("warcloom/cluster/redis_calls", 0) for s in stats)
@@ -161,6 +164,11 @@ def crawl(url: str, servers: list[_Server], workers: int, delay: float, out: Pat
         "pages/s": round(pages / elapsed, 1),
         "redis calls/page": round(calls / max(pages, 1), 2),
         "pages per worker": [s.get("warcloom/captures", 0) for s in stats],
+        "shared last captures": {
+            **table.to_json(),
+            "GB per million URLs": round(table.bytes_per_url / 1000, 2),
+            "GB per 100 million URLs": round(table.bytes_per_url / 10, 1),
+        },
     }
 
 

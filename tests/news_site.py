@@ -44,7 +44,12 @@ class NewsSite:
     """``articles`` (path -> Article) and a home page linking ``home_links``."""
 
     def __init__(
-        self, articles: int = 8, *, conditional: bool = True, styled: bool = False
+        self,
+        articles: int = 8,
+        *,
+        conditional: bool = True,
+        styled: bool = False,
+        host: str = "127.0.0.1",
     ) -> None:
         self.conditional = conditional
         # styled: pages load a stylesheet that loads a web font (requisites)
@@ -63,7 +68,7 @@ class NewsSite:
                 related=[f"/news/{(i + 1) % articles}.html", f"/news/{(i + 2) % articles}.html"],
             )
         self.home_links = list(self.articles)
-        self.server = ScriptedServer(self._handle)
+        self.server = ScriptedServer(self._handle, host)
 
     def __enter__(self) -> NewsSite:
         self.server.__enter__()

@@ -12,7 +12,8 @@
 * :mod:`._sideindex`: the sorted side index of metadata/conversion records;
 * :mod:`._lock`: one run at a time per collection;
 * :mod:`._history`: one line per run (outcome, counts per change kind);
-* :mod:`._lastcaptures`: every URL's last capture and its links, kept for recrawls.
+* :mod:`._lastcaptures`: every URL's last capture and its links, kept for recrawls (and
+  shared with other crawls through a :class:`SharedTable`).
 
 The rule for which analysis record counts is :mod:`archive.analysis`'s.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 from ._capture import Capture, CaptureError, iter_file, size_of
 from ._collection import Analysis, Collection, CollectionNotFound, LastCapture
 from ._history import OUTCOMES, Outcome, Run
-from ._lastcaptures import LastCaptures, Outlinks
+from ._lastcaptures import LastCaptures, Outlinks, SharedTable
 from ._lock import CollectionBusy, CollectionLock
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "Outcome",
     "Outlinks",
     "Run",
+    "SharedTable",
     "iter_file",
     "size_of",
 ]

@@ -8,6 +8,7 @@ flight anywhere. Each writes its own WARC files under its own ``--out``.
 * :mod:`._lua`: the scripts that make each multi-key step atomic;
 * :mod:`._scheduler`: :class:`ClusterScheduler`, the Scrapy scheduler of a worker;
 * :mod:`._middleware`: when a request is done (items written, or no response at all);
+* :mod:`._captures`: the last captures every worker's recrawl compares with;
 * :mod:`._guard`: Redis outages (pause, backoff, give up);
 * :mod:`._config`, :mod:`._addon`: settings and wiring.
 
@@ -39,6 +40,17 @@ script that pushes: a seed or link any worker has pushed is not pushed again. Th
 finished when no shard has a queued or leased request; the first idle worker to see it sets
 ``finished``, every worker then closes as ``finished``, and the next crawl of that
 collection starts afresh.
+
+Recrawls
+========
+Each worker writes its own collection, and a host's shard goes to whichever worker claims
+it, so the last capture of a URL may be in another worker's files. Every capture a worker
+records and every page it analyses is published to the crawl's ``captures`` and
+``analyses`` hashes (:mod:`._captures`), sent with the frontier's flushes and before the
+acknowledgements of those pages; a worker's :class:`~archive.collection.LastCaptures`
+looks a URL up there as well as in its own table, and the newer capture wins. So a recrawl
+asks conditionally, writes revisits naming the other worker's record and counts changes
+against the other worker's text. The two hashes survive the end of a crawl.
 """
 
 from __future__ import annotations

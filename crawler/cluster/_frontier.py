@@ -17,6 +17,10 @@ Keys, all under ``warcloom:<collection>:`` (one crawl per collection name):
 ``count``              hash: ``queued``, ``inflight``, ``pushed``, ``done``, ``takeovers``
 ``workers``, ``alive`` hash: worker -> JSON (host, pid, pages, ...); zset: worker -> heartbeat
 ``finished``           set when nothing is queued or leased anywhere: every worker stops
+``captures``           hash: URL key -> the URL's last capture, whichever worker made it
+``analyses``           hash: URL key -> that capture's links, requisites and clean text
+                       (both: :mod:`crawler.cluster._captures`; they outlive the crawl, the
+                       next one compares with them, and ``RESET`` leaves them)
 =====================  =========================================================================
 """
 
@@ -86,6 +90,7 @@ class Snapshot:
     top_hosts: list[tuple[str, int]]
     finished: bool
     lease_expiries: dict[str, float]
+    shared_captures: int = 0  # URLs in the shared last-captures table (``captures``)
 
 
 class RedisFrontier:
@@ -187,7 +192,10 @@ class RedisFrontier:
         pipe.zrevrangebyscore(p + "hostq", "+inf", 1, start=0, num=top, withscores=True)
         pipe.exists(p + "finished")
         pipe.zrange(p + "leases", 0, -1, withscores=True)
-        now_t, alive, workers, owners, counts, free, hosts, top_hosts, done, leases = pipe.execute()
+        pipe.hlen(p + "captures")
+        now_t, alive, workers, owners, counts, free, hosts, top_hosts, done, leases, shared = (
+            pipe.execute()
+        )
         now_ms = now_t[0] * 1000 + now_t[1] // 1000
         shards: dict[str, list[str]] = {}
         for host, worker in owners.items():
@@ -210,6 +218,7 @@ class RedisFrontier:
             top_hosts=[(h.decode(), int(n)) for h, n in top_hosts],
             finished=bool(done),
             lease_expiries={h.decode(): (s - now_ms) / 1000 for h, s in leases},
+            shared_captures=int(shared),
         )
 
 

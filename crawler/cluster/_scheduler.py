@@ -22,11 +22,13 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.request import request_from_dict
 
+from crawler.cluster._captures import RedisLastCaptures
 from crawler.cluster._config import ClusterConfig
 from crawler.cluster._frontier import Op, RedisFrontier, connect
 from crawler.cluster._guard import OUTAGE_ERRORS, RedisDown, RedisGuard
 from crawler.frontier import ID_KEY, CallbackOutputs
 from crawler.stopping import stop_crawl
+from crawler.warcstore import WarcStoreExtension
 
 if TYPE_CHECKING:
     from typing import Self
@@ -70,6 +72,8 @@ class ClusterScheduler(BaseScheduler):
         self.concurrency = settings.getint("CONCURRENT_REQUESTS")
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.guard = RedisGuard(config.where, config.give_up, self._give_up)
+        # the cluster's last captures, shared by every worker's recrawl
+        self.captures = RedisLastCaptures(frontier.client, frontier.prefix, self.guard, self.stats)
         self.spider: Spider | None = None
         self._shards: dict[str, _Shard] = {}
         self._ready: deque[tuple[str, bytes]] = deque()  # leased, not handed out yet
@@ -109,6 +113,9 @@ class ClusterScheduler(BaseScheduler):
 
     def open(self, spider: Spider | None) -> None:
         self.spider = spider
+        store = self.crawler.get_extension(WarcStoreExtension)
+        if store is not None:
+            store.last_captures.share(self.captures)
         if self.stats is not None:
             self.stats.set_value("warcloom/cluster/worker", self.worker)
         try:
@@ -145,6 +152,7 @@ class ClusterScheduler(BaseScheduler):
         if reason != "finished" and self._inflight:
             self._inc("warcloom/cluster/inflight_at_close", len(self._inflight))
         try:
+            self.captures.send()
             if not self._finished:  # (finished: everything was sent before)
                 self._flush()
             for host in list(self._shards):
@@ -333,7 +341,9 @@ class ClusterScheduler(BaseScheduler):
     def _flush(self) -> None:
         """Send buffered pushes and acknowledgements (in order), then give up the draining
         shards that have nothing in flight any more. Raises RedisDown (nothing lost: the
-        buffer is kept and sent again, which the scripts make harmless)."""
+        buffer is kept and sent again, which the scripts make harmless). The captures
+        published go first: a page is acknowledged once its capture is shared."""
+        self.captures.send()
         while self._ops:
             batch = self._ops[:FLUSH_BATCH]
             added, dups, acked = self.guard.call(self.frontier.flush, self.worker, batch)

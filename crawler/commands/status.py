@@ -63,6 +63,7 @@ def _format(s: Any) -> str:
         f"done {c.get('done', 0)}, pushed {c.get('pushed', 0)}, "
         f"taken over {c.get('takeovers', 0)}",
         f"  shards: {s.hosts} host(s), {held} held, {s.free} waiting for a worker",
+        f"  last captures shared for recrawls: {s.shared_captures} URL(s)",
         f"  workers ({len(s.workers)}):",
     ]
     for w in s.workers:
