@@ -94,80 +94,61 @@ def reextract(
     """Analyse the collection's HTML responses again (captured at or after ``since``),
     holding the collection's lock (:class:`archive.collection.CollectionBusy` if another
     run holds it)."""
+    options = options or ExtractionOptions()
     with coll.lock() as lock:
         lock.acquire("warcloom reextract")
-        return _reextract(
-            coll,
-            since,
-            options or ExtractionOptions(),
-            workers,
-            dask_address,
-            progress,
-            update_index,
+        started = time.monotonic()
+        files = resolve_inputs([coll.root])
+        info = extractor_info(options)
+        extracted_at = warc_date(datetime.now(UTC))
+        summary = ReextractSummary()
+        writer = WarcWriter(
+            coll.archive_dir,
+            prefix=reextract_prefix(coll.files()),
+            info={
+                "software": _software(),
+                "isPartOf": coll.name,
+                "description": "Re-extraction of archived responses: metadata and conversion "
+                "records referring to responses in other files of this collection",
+                "extracted-at": extracted_at,
+            },
         )
-
-
-def _reextract(
-    coll: Collection,
-    since: datetime | None,
-    options: ExtractionOptions,
-    workers: int | None,
-    dask_address: str | None,
-    progress: bool | None,
-    update_index: bool,
-) -> ReextractSummary:
-    started = time.monotonic()
-    files = resolve_inputs([coll.root])
-    info = extractor_info(options)
-    extracted_at = warc_date(datetime.now(UTC))
-    summary = ReextractSummary()
-    writer = WarcWriter(
-        coll.archive_dir,
-        prefix=reextract_prefix(coll.files()),
-        info={
-            "software": _software(),
-            "isPartOf": coll.name,
-            "description": "Re-extraction of archived responses: metadata and conversion "
-            "records referring to responses in other files of this collection",
-            "extracted-at": extracted_at,
-        },
-    )
-    try:
-        with DocumentStream(
-            files,
-            mode="extract",
-            options=options,
-            workers=workers,
-            dask_address=dask_address,
-            since=since,
-            progress=progress,
-            keep_empty=True,
-        ) as stream:
-            for doc in stream:
-                summary.analysed += 1
-                date = doc.timestamp or datetime.now(UTC)
-                fields = {
-                    **(doc.metadata or {}),
-                    **_capture_facts(coll, doc.url, doc.response_id),
-                    "extractor": info,
-                    "extracted-at": extracted_at,
-                }
-                records = build_analysis_records(
-                    doc.url, doc.response_id, date, fields, doc.title, doc.text
-                )
-                summary.with_text += len(records) - 1
-                writer.write(records)
-                summary.metadata_records += 1
-                summary.conversion_records += len(records) - 1
-            summary.records_read = stream.summary.records_read
-            summary.errors = stream.summary.errors
-    finally:
-        summary.files = writer.close()
-    if update_index and summary.files:
-        result = coll.update_index(summary.files)
-        summary.index_rebuilt = result.rebuilt
-    summary.seconds = time.monotonic() - started
-    return summary
+        try:
+            with DocumentStream(
+                files,
+                mode="extract",
+                options=options,
+                workers=workers,
+                dask_address=dask_address,
+                since=since,
+                progress=progress,
+                keep_empty=True,
+            ) as stream:
+                for doc in stream:
+                    summary.analysed += 1
+                    date = doc.timestamp or datetime.now(UTC)
+                    fields = {
+                        **(doc.metadata or {}),
+                        **_capture_facts(coll, doc.url, doc.response_id),
+                        "extractor": info,
+                        "extracted-at": extracted_at,
+                    }
+                    records = build_analysis_records(
+                        doc.url, doc.response_id, date, fields, doc.title, doc.text
+                    )
+                    summary.with_text += len(records) - 1
+                    writer.write(records)
+                    summary.metadata_records += 1
+                    summary.conversion_records += len(records) - 1
+                summary.records_read = stream.summary.records_read
+                summary.errors = stream.summary.errors
+        finally:
+            summary.files = writer.close()
+        if update_index and summary.files:
+            result = coll.update_index(summary.files)
+            summary.index_rebuilt = result.rebuilt
+        summary.seconds = time.monotonic() - started
+        return summary
 
 
 def _capture_facts(coll: Collection, url: str, response_id: str) -> dict[str, Any]:

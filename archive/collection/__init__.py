@@ -22,18 +22,16 @@ from __future__ import annotations
 
 from ._capture import Capture, CaptureError, iter_file, size_of
 from ._collection import Analysis, Collection, CollectionNotFound, LastCapture
-from ._history import OUTCOMES, Outcome, Run
+from ._history import Outcome, Run
 from ._lastcaptures import LastCaptures, Outlinks, SharedTable
-from ._lock import CollectionBusy, CollectionLock
+from ._lock import CollectionBusy
 
 __all__ = [
-    "OUTCOMES",
     "Analysis",
     "Capture",
     "CaptureError",
     "Collection",
     "CollectionBusy",
-    "CollectionLock",
     "CollectionNotFound",
     "LastCapture",
     "LastCaptures",

@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["OUTCOMES", "Outcome", "Run", "append_run", "read_runs"]
+__all__ = ["Outcome", "Run", "append_run", "read_runs"]
 
 Outcome = Literal["finished", "interrupted", "failed", "skipped"]
-OUTCOMES: tuple[Outcome, ...] = ("finished", "interrupted", "failed", "skipped")
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ expects. :func:`lookup` does that search on a file with seeks, without loading i
 from __future__ import annotations
 
 from archive.index._build import index_files, iter_index
-from archive.index._entry import ARCHIVE_EXTENSIONS, IndexEntry, url_key
+from archive.index._entry import IndexEntry, url_key
 from archive.index._lookup import iter_prefix, lookup
 from archive.index._write import (
     UpdateResult,
@@ -32,7 +32,6 @@ from archive.index._write import (
 )
 
 __all__ = [
-    "ARCHIVE_EXTENSIONS",
     "IndexEntry",
     "UpdateResult",
     "archive_files",

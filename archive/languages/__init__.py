@@ -13,7 +13,6 @@ from ._scripts import word_count
 from ._tagging import (
     LANGDETECT_TAGS,
     SCRIPT_TAGS,
-    UND,
     UNDETERMINED,
     LanguageShare,
     LanguageTags,
@@ -27,7 +26,6 @@ from ._tagging import (
 __all__ = [
     "LANGDETECT_TAGS",
     "SCRIPT_TAGS",
-    "UND",
     "UNDETERMINED",
     "LanguageShare",
     "LanguageTags",

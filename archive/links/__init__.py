@@ -11,11 +11,8 @@ hides: URLs in :mod:`archive.links._urls`, related-reading blocks in
 from __future__ import annotations
 
 from ._extract import (
-    MAX_RELATED_LINKS,
-    FollowMode,
     Link,
     LinkRules,
-    PageLinks,
     Region,
     extract_links,
     follow_urls,
@@ -24,11 +21,8 @@ from ._extract import (
 from ._requisites import css_requisites, page_requisites
 
 __all__ = [
-    "MAX_RELATED_LINKS",
-    "FollowMode",
     "Link",
     "LinkRules",
-    "PageLinks",
     "Region",
     "css_requisites",
     "extract_links",

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from ._app import ReplayApp, make_app
-from ._http import ReplayError
+from ._app import make_app
 
-__all__ = ["ReplayApp", "ReplayError", "make_app"]
+__all__ = ["make_app"]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

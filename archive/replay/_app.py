@@ -15,7 +15,8 @@ URL scheme (relative to where the app is mounted):
                                   by its Referer: redirected to ``/<ts>/<page origin>/<path>``
 
 The archived page itself is served by :mod:`._page`, the reader and diff views by
-:mod:`._reader`; responses and request parsing live in :mod:`._http`.
+:mod:`._reader`; responses and request parsing live in :mod:`._http`. Memento (RFC 7089)
+timemaps in link format and the headers of a replayed memento are made here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ import logging
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
+
+from warcio.timeutils import timestamp_to_http_date
 
 from archive.collection import CaptureError, Collection
 from archive.index import IndexEntry
@@ -53,7 +56,6 @@ from ._http import (
 )
 from ._page import HTML_TYPES, raw_response, rewritten_response
 from ._reader import diff_view, reader_view
-from ._timemap import link_timemap, memento_headers
 
 __all__ = ["ReplayApp", "make_app"]
 
@@ -251,3 +253,45 @@ def _referred(environ: Environ, prefix: str, rest: str) -> str | None:
     except ReplayError:
         return None
     return f"{prefix}/{first}/{target}"
+
+
+# -- Memento: timemaps in link format, the headers of a replayed memento -----------------
+
+_SAFE = "".join(c for c in map(chr, range(0x21, 0x7F)) if c not in '<>"')
+
+
+def _uri(value: str) -> str:
+    """A URI safe inside ``<...>`` of a Link header (ASCII, no angle brackets)."""
+    return quote(value, safe=_SAFE)
+
+
+def link_timemap(base: str, url: str, entries: list[IndexEntry]) -> str:
+    """``application/link-format`` timemap of ``url`` (``base``: the app's absolute root)."""
+    base = base.rstrip("/")
+    lines = [
+        f'<{_uri(f"{base}/timemap/link/{url}")}>; rel="self"; type="application/link-format"',
+        f'<{_uri(url)}>; rel="original"',
+        f'<{_uri(f"{base}/{url}")}>; rel="timegate"',
+    ]
+    for i, entry in enumerate(entries):
+        rel = "memento"
+        if i == 0:
+            rel = "first memento"
+        if i == len(entries) - 1:
+            rel = "last memento" if len(entries) > 1 else "first last memento"
+        date = timestamp_to_http_date(entry.timestamp)
+        lines.append(f'<{_uri(f"{base}/{entry.timestamp}/{url}")}>; rel="{rel}"; datetime="{date}"')
+    return ",\n".join(lines) + "\n"
+
+
+def memento_headers(base: str, url: str, timestamp: str) -> list[tuple[str, str]]:
+    base = base.rstrip("/")
+    link = ", ".join(
+        (
+            f'<{_uri(url)}>; rel="original"',
+            f'<{_uri(f"{base}/{url}")}>; rel="timegate"',
+            f'<{_uri(f"{base}/timemap/link/{url}")}>; rel="timemap"; '
+            'type="application/link-format"',
+        )
+    )
+    return [("Memento-Datetime", timestamp_to_http_date(timestamp)), ("Link", link)]

@@ -77,7 +77,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from crawler.frontier._scheduler import DONE, INFLIGHT, QUEUED, SqliteScheduler
+from crawler.frontier._scheduler import DONE, INFLIGHT, SqliteScheduler
 from crawler.frontier._tracking import (
     ID_KEY,
     PARENT_KEY,
@@ -90,7 +90,6 @@ __all__ = [
     "ID_KEY",
     "INFLIGHT",
     "PARENT_KEY",
-    "QUEUED",
     "CallbackOutputs",
     "FrontierAddon",
     "FrontierSpiderMiddleware",

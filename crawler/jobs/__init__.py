@@ -15,10 +15,9 @@ from ._jobsfile import (
     Job,
     JobsFile,
     JobsFileError,
-    Schedule,
 )
-from ._report import format_counts, format_history_line, format_result, stamp
-from ._runner import JobRun, RunResult, outcome_of, run_from_stats
+from ._report import format_history_line, format_result, stamp
+from ._runner import JobRun, outcome_of, run_from_stats
 
 __all__ = [
     "DEFAULT_JOBS_FILE",
@@ -27,9 +26,6 @@ __all__ = [
     "JobScheduler",
     "JobsFile",
     "JobsFileError",
-    "RunResult",
-    "Schedule",
-    "format_counts",
     "format_history_line",
     "format_result",
     "last_run",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from crawler.sample_site._types import ArticleInfo, SiteManifest
 from crawler.sample_site.server import SampleSite, Served
 
-__all__ = ["ArticleInfo", "SampleSite", "Served", "SiteManifest"]
+__all__ = ["SampleSite", "Served"]
