@@ -16,6 +16,7 @@ from jobs_helpers import FAST, run_warcloom, runs_of, start_warcloom, stop, wait
 from news_site import NewsSite
 
 from archive.collection import Run
+from crawler.cluster import connect
 from crawler.jobs import JobsFile, JobsFileError
 
 WORKER_AGENT = "standing-worker/1.0"
@@ -141,3 +142,22 @@ def test_job_runs_are_enqueued_and_crawled_by_a_standing_worker(tmp_path: Path) 
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert not list(worker_out.rglob("*.open")), list(worker_out.rglob("*"))
+
+
+def test_the_scheduler_enqueues_a_redis_job_and_fetches_nothing(tmp_path: Path) -> None:
+    url = redis_or_skip()
+    log = tmp_path / "daemon.log"
+    with crawl_name() as name, NewsSite() as site:
+        job = {"seeds": [site.url("/")], "every": "6h", "redis": url, "collection": name}
+        write_jobs(tmp_path / "warcloom.toml", {"news": {**job, "settings": FAST}})
+        daemon = start_warcloom("schedule", cwd=tmp_path, log=log)
+        try:
+            [run] = wait_for(lambda: runs_of(tmp_path / "warcloom-data", name), "the run", 60)
+            wait_for(lambda: "news: enqueued in" in log.read_text(), "the run's line", 30)
+        finally:
+            code = stop(daemon, signal.SIGTERM, timeout=60)
+        queued = connect(url).hget(f"warcloom:{name}:count", "queued")
+    assert code == 0, log.read_text()
+    assert run.outcome == "enqueued" and dict(run.counts) == {"enqueued": 1} and run.job == "news"
+    assert int(queued) == 1  # waiting for a standing worker
+    assert site.server.paths() == []
