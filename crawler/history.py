@@ -58,10 +58,8 @@ class RunHistoryExtension:
             # pushed into the shared crawl, fetched by its workers (they record their own)
             outcome = "enqueued"
             counts = {"enqueued": int(stats.get("warcloom/cluster/pushed", 0))}
-            note = (
-                f"start requests enqueued into the shared crawl "
-                f"({int(stats.get('warcloom/cluster/duplicates', 0))} already there)"
-            )
+            dups = int(stats.get("warcloom/cluster/duplicates", 0))
+            note = f"start requests pushed to the shared crawl; {dups} were there already"
         run = Run(
             started=self.started,
             finished=datetime.now(UTC),
