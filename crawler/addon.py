@@ -43,7 +43,6 @@ class WarcloomAddon:
 
     def update_settings(self, settings: BaseSettings) -> None:
         FrontierAddon().update_settings(settings)
-        ClusterAddon().update_settings(settings)  # with WARCLOOM_REDIS_URL: the shared one
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", PrivateAddressMiddleware, GUARD_PRIORITY
         )
@@ -65,6 +64,9 @@ class WarcloomAddon:
         settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)
         settings.set_in_component_priority_dict("EXTENSIONS", ProgressExtension, 500)
         settings.set_in_component_priority_dict("EXTENSIONS", RunHistoryExtension, 600)
+        # with WARCLOOM_REDIS_URL: the shared frontier (after the components it replaces
+        # or, enqueuing only, switches off)
+        ClusterAddon().update_settings(settings)
         contact = settings.get("WARCLOOM_CONTACT_URL")
         if contact and (settings.getpriority("USER_AGENT") or 0) <= SETTINGS_PRIORITIES["addon"]:
             # a clear User-Agent with a contact URL, unless the project set its own

@@ -47,7 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv  # (a command that runs itself again: `crawl --stay`)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -52,15 +52,23 @@ class RunHistoryExtension:
             for kind in CHANGE_KINDS
             if stats.get(f"warcloom/change/{kind}")
         }
+        outcome = outcome_of(reason)
+        note = "" if reason == "finished" else f"finish reason: {reason}"
+        if stats.get("warcloom/cluster/enqueue_only") and outcome == "finished":
+            # pushed into the shared crawl, fetched by its workers (they record their own)
+            outcome = "enqueued"
+            counts = {"enqueued": int(stats.get("warcloom/cluster/pushed", 0))}
+            dups = int(stats.get("warcloom/cluster/duplicates", 0))
+            note = f"start requests pushed to the shared crawl; {dups} were there already"
         run = Run(
             started=self.started,
             finished=datetime.now(UTC),
-            outcome=outcome_of(reason),
+            outcome=outcome,
             counts=counts,
             failures=sum(int(stats.get(key, 0)) for key in _FAILURE_STATS),
             bytes=int(stats.get("warcloom/bytes", 0)),
             job=self.job,
-            note="" if reason == "finished" else f"finish reason: {reason}",
+            note=note,
         )
         try:
             self.coll.record_run(run)

@@ -12,10 +12,11 @@ from types import TracebackType
 
 @dataclass(frozen=True)
 class Hit:
-    """One request as the server saw it: when (monotonic seconds) and which path."""
+    """One request as the server saw it: when (monotonic seconds), which path, by whom."""
 
     time: float
     path: str
+    agent: str = ""  # its User-Agent
 
 
 Handler = Callable[[BaseHTTPRequestHandler], None]
@@ -38,7 +39,9 @@ class ScriptedServer:
 
             def do_GET(self) -> None:
                 with scripted.lock:
-                    scripted.hits.append(Hit(time.monotonic(), self.path))
+                    scripted.hits.append(
+                        Hit(time.monotonic(), self.path, self.headers.get("User-Agent", ""))
+                    )
                 handle(self)
 
             def log_message(self, format: str, *args: object) -> None:

@@ -155,6 +155,26 @@ def test_no_seeds_is_a_mistake(work: Path) -> None:
     _assert_mistake(run, work, "give seed URLs")
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--enqueue-only", "http://127.0.0.1:9/"], "--enqueue-only needs --redis URL"),
+        (["--stay"], "--stay needs --redis URL"),
+        (["--redis", "{redis}", "--stay", "http://127.0.0.1:9/"], "--stay takes no seeds"),
+        (["--redis", "{redis}", "--enqueue-only"], "--enqueue-only needs seed URLs"),
+        (["--redis", "{redis}", "--enqueue-only", "--stay"], "cannot be used together"),
+    ],
+)
+def test_cluster_mode_mistakes(
+    work: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], said: str
+) -> None:
+    monkeypatch.delenv("WARCLOOM_REDIS_URL", raising=False)
+    redis = "redis://127.0.0.1:9/0"  # checked before any Redis is asked
+    filled = [a.format(redis=redis) for a in args]
+    run = _cli(work, "crawl", *filled, "--collection", "c", "--out", str(work / "out"))
+    _assert_mistake(run, work, said)
+
+
 def test_demo_checks_its_settings_too(work: Path) -> None:
     run = _cli(work, "demo", "--out", str(work / "out"), "-s", "CONCURRENT_REQUESTS=many")
     _assert_mistake(run, work, "CONCURRENT_REQUESTS", "a number")

@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 __all__ = ["Outcome", "Run", "append_run", "read_runs"]
 
-Outcome = Literal["finished", "interrupted", "failed", "skipped"]
+#: ``enqueued``: the run put its start requests into a shared crawl (``counts["enqueued"]``
+#: of them new there) and fetched nothing itself; the cluster's workers crawl them
+Outcome = Literal["finished", "interrupted", "failed", "skipped", "enqueued"]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ flight anywhere. Each writes its own WARC files under its own ``--out``.
 * :mod:`._middleware`: when a request is done (items written, or no response at all);
 * :mod:`._captures`: the last captures every worker's recrawl compares with;
 * :mod:`._guard`: Redis outages (pause, backoff, give up);
+* :mod:`._standing`: :class:`StandingWorker`, crawls one after another whenever work is
+  queued (``--stay``);
 * :mod:`._config`, :mod:`._addon`: settings and wiring.
 
 Shards and leases
@@ -41,6 +43,15 @@ finished when no shard has a queued or leased request; the first idle worker to 
 ``finished``, every worker then closes as ``finished``, and the next crawl of that
 collection starts afresh.
 
+Enqueuing and standing workers
+==============================
+``--enqueue-only`` (``WARCLOOM_REDIS_ENQUEUE_ONLY``): the spider's start requests are
+pushed as a worker pushes them (scope shared first, ``seen`` drops what is there already;
+a finished crawl is started afresh at once), then the process ends: nothing is fetched,
+no shard is claimed, no WARC file opened. A job with ``redis`` runs this way. Its run is
+recorded in the history as ``enqueued``. ``--stay`` keeps a worker for good: it waits
+until requests are queued, crawls them as a worker, waits again.
+
 Recrawls
 ========
 Each worker writes its own collection, and a host's shard goes to whichever worker claims
@@ -61,6 +72,7 @@ from crawler.cluster._frontier import RedisFrontier, Snapshot, connect, crawls
 from crawler.cluster._guard import OUTAGE_ERRORS, RedisDown, RedisGuard
 from crawler.cluster._middleware import ClusterAckMiddleware, ClusterSpiderMiddleware
 from crawler.cluster._scheduler import ClusterScheduler
+from crawler.cluster._standing import StandingWorker
 
 __all__ = [
     "OUTAGE_ERRORS",
@@ -73,6 +85,7 @@ __all__ = [
     "RedisFrontier",
     "RedisGuard",
     "Snapshot",
+    "StandingWorker",
     "connect",
     "crawls",
     "redacted",

@@ -9,6 +9,7 @@ from scrapy.settings import BaseSettings
 from crawler.cluster._middleware import ClusterAckMiddleware, ClusterSpiderMiddleware
 from crawler.cluster._scheduler import ClusterScheduler
 from crawler.frontier import FrontierSpiderMiddleware
+from crawler.warcstore import WarcStoreExtension
 
 __all__ = ["ACK_PRIORITY", "ClusterAddon"]
 
@@ -17,7 +18,8 @@ ACK_PRIORITY = 1  # outermost: its process_exception sees what every other one l
 
 class ClusterAddon:
     """``ADDONS = {"crawler.cluster.ClusterAddon": 1}`` (after the frontier's add-on); does
-    nothing unless ``WARCLOOM_REDIS_URL`` is set (a setting, or the environment)."""
+    nothing unless ``WARCLOOM_REDIS_URL`` is set (a setting, or the environment). Runs after
+    the components it replaces are set (``WarcloomAddon`` calls it last but one)."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         if not (settings.get("WARCLOOM_REDIS_URL") or os.environ.get("WARCLOOM_REDIS_URL")):
@@ -30,3 +32,9 @@ class ClusterAddon:
         settings.set_in_component_priority_dict(
             "DOWNLOADER_MIDDLEWARES", ClusterAckMiddleware, ACK_PRIORITY
         )
+        if settings.getbool("WARCLOOM_REDIS_ENQUEUE_ONLY"):
+            # nothing is fetched here: no WARC store (nor the collection's lock, nor the
+            # capture and recrawl components that need it), no extraction processes
+            settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, None)
+            if settings.getbool("WARCLOOM_EXTRACT", True):
+                settings.set("WARCLOOM_EXTRACT_INLINE", True, "addon")

@@ -20,6 +20,8 @@ class ClusterConfig:
     lease: float = 30.0  # seconds without a heartbeat before a worker's shards are taken over
     give_up: float = 300.0  # seconds of Redis outage before a worker stops (exit 1)
     timeout: float = 3.0  # seconds one Redis call may take
+    # push the start requests into the shared frontier and stop: fetch nothing here
+    enqueue_only: bool = False
 
     @property
     def where(self) -> str:
@@ -58,7 +60,12 @@ class ClusterConfig:
                 raise ValueError(f"{key} must be more than 0, got {raw!r}")
             if values[name] < 0:
                 raise ValueError(f"{key} must be 0 or more, got {raw!r}")
-        return cls(url=url, collection=settings.get("WARCLOOM_COLLECTION", "default"), **values)
+        return cls(
+            url=url,
+            collection=settings.get("WARCLOOM_COLLECTION", "default"),
+            enqueue_only=settings.getbool("WARCLOOM_REDIS_ENQUEUE_ONLY"),
+            **values,
+        )
 
 
 def redacted(url: str) -> str:

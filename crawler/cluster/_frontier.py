@@ -161,6 +161,15 @@ class RedisFrontier:
         finish a crawl that has not begun, it waits for one to join."""
         return bool(self._run("FINISH", "1" if seeded else "0"))
 
+    def has_work(self) -> bool:
+        """Whether a standing worker has something to join: requests queued or leased in a
+        crawl that has not finished."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.exists(self.prefix + "finished")
+        pipe.hmget(self.prefix + "count", "queued", "inflight")
+        finished, (queued, inflight) = pipe.execute()
+        return not finished and (int(queued or 0) > 0 or int(inflight or 0) > 0)
+
     def reset_if_finished(self, grace_ms: int = 0) -> int:
         """Clear a crawl that finished more than ``grace_ms`` ago, so that this one starts
         afresh: 1 cleared, 0 not finished, -1 finished within the grace."""

@@ -58,7 +58,12 @@ class ClusterScheduler(BaseScheduler):
     """Takes requests from the shards this worker holds, pushes every request to its host's
     shard, and acknowledges a request once nothing it produced is missing from the frontier
     (the done rule of :mod:`crawler.frontier`, plus: its items went through the pipelines,
-    so its records are written). See :mod:`crawler.cluster` for the whole design."""
+    so its records are written). See :mod:`crawler.cluster` for the whole design.
+
+    With ``enqueue_only`` (``WARCLOOM_REDIS_ENQUEUE_ONLY``) it only pushes: the spider's start
+    requests go into the frontier the same way (shared scope first, the ``seen`` set drops
+    what is there already), nothing is taken, no shard claimed, no heartbeat sent, and the
+    spider closes once they are pushed."""
 
     def __init__(self, crawler: Crawler, config: ClusterConfig, frontier: RedisFrontier) -> None:
         self.crawler = crawler
@@ -118,8 +123,14 @@ class ClusterScheduler(BaseScheduler):
             store.last_captures.share(self.captures)
         if self.stats is not None:
             self.stats.set_value("warcloom/cluster/worker", self.worker)
+        enqueue_only = self.config.enqueue_only
+        if enqueue_only and self.stats is not None:
+            self.stats.set_value("warcloom/cluster/enqueue_only", 1)
         try:
-            reset = self.guard.call(self.frontier.reset_if_finished, self.config.lease_ms)
+            # a new run (enqueued) starts afresh after a finished crawl however recent; a
+            # worker gives the others' late members a lease to see the end
+            grace = 0 if enqueue_only else self.config.lease_ms
+            reset = self.guard.call(self.frontier.reset_if_finished, grace)
             if reset > 0:
                 logger.info(
                     "cluster: the last crawl of %s had finished: starting afresh",
@@ -133,16 +144,24 @@ class ClusterScheduler(BaseScheduler):
                 )
                 self._finished = True
             self._share_scope()
-            self._heartbeat()
+            if not enqueue_only:
+                self._heartbeat()
         except RedisDown:
             pass  # said by the guard; retried at each tick
-        logger.info(
-            "cluster: worker %s joined crawl %s at %s (lease %.0f s)",
-            self.worker,
-            self.config.collection,
-            self.guard.where,
-            self.config.lease,
-        )
+        if enqueue_only:
+            logger.info(
+                "cluster: enqueuing the start requests into crawl %s at %s",
+                self.config.collection,
+                self.guard.where,
+            )
+        else:
+            logger.info(
+                "cluster: worker %s joined crawl %s at %s (lease %.0f s)",
+                self.worker,
+                self.config.collection,
+                self.guard.where,
+                self.config.lease,
+            )
         self._timer = create_looping_call(self._tick)
         self._timer.start(TICK, now=False)
 
@@ -160,7 +179,8 @@ class ClusterScheduler(BaseScheduler):
                     self.frontier.release, self.worker, host, self._delay_ms(host)
                 )
                 self._inc("warcloom/cluster/requeued_at_close", max(back, 0))
-            self.guard.call(self.frontier.leave, self.worker)
+            if not self.config.enqueue_only:  # (never registered)
+                self.guard.call(self.frontier.leave, self.worker)
         except RedisDown:
             logger.warning(
                 "cluster: Redis unreachable at close: this worker's shards are taken over "
@@ -200,7 +220,7 @@ class ClusterScheduler(BaseScheduler):
             return None
         try:
             self._flush()
-            if not self._ready:
+            if not self._ready and not self.config.enqueue_only:
                 self._fill()
         except RedisDown:
             pass
@@ -408,7 +428,7 @@ class ClusterScheduler(BaseScheduler):
 
     def _tick(self) -> None:
         try:
-            if time.monotonic() >= self._next_beat:
+            if time.monotonic() >= self._next_beat and not self.config.enqueue_only:
                 self._heartbeat()
             self._flush()
         except RedisDown:
@@ -435,12 +455,22 @@ class ClusterScheduler(BaseScheduler):
         try:
             self._flush()
             seeded = any(getattr(spider, name, None) for name in ("seed_urls", "sitemaps", "feeds"))
-            finished = self.guard.call(self.frontier.finish, seeded)
+            # enqueue only: done once everything is pushed (the flush above)
+            finished = self.config.enqueue_only or self.guard.call(self.frontier.finish, seeded)
         except RedisDown:
             raise DontCloseSpider from None
         if not finished:
             raise DontCloseSpider
         self._finished = True
+        if self.config.enqueue_only:
+            stats = self.stats.get_stats() if self.stats is not None else {}
+            logger.info(
+                "cluster: %d request(s) enqueued into crawl %s (%d already there)",
+                stats.get("warcloom/cluster/pushed", 0),
+                self.config.collection,
+                stats.get("warcloom/cluster/duplicates", 0),
+            )
+            return
         logger.info(
             "cluster: crawl %s finished: nothing queued or in flight anywhere",
             self.config.collection,

@@ -47,13 +47,32 @@ def register(subparsers: Any) -> None:
         help="join the crawl of --collection shared in this Redis (redis://host:6379/0; "
         "default: $WARCLOOM_REDIS_URL)",
     )
+    crawl.add_argument(
+        "--enqueue-only",
+        action="store_true",
+        help="with --redis: put the start requests (seeds, sitemaps, feeds) into the shared "
+        "crawl and return; the workers fetch them",
+    )
+    crawl.add_argument(
+        "--stay",
+        action="store_true",
+        help="with --redis: a standing worker; when the shared crawl is finished, wait for "
+        "requests to be queued again and crawl them, until Ctrl-C or SIGTERM",
+    )
     _add_crawl_options(crawl, out="warcloom-data")
     crawl.set_defaults(func=cmd_crawl)
 
     demo = subparsers.add_parser("demo", help="serve the bundled sample site and crawl it")
     _add_crawl_options(demo, out="warcloom-demo")
     demo.set_defaults(
-        func=cmd_demo, seeds_file=None, sitemap=[], feed=[], from_archive=None, redis=None
+        func=cmd_demo,
+        seeds_file=None,
+        sitemap=[],
+        feed=[],
+        from_archive=None,
+        redis=None,
+        enqueue_only=False,
+        stay=False,
     )
 
 
@@ -151,6 +170,8 @@ def _crawl_settings(args: argparse.Namespace) -> Any:
             values[name] = value.total_seconds()
     if args.redis:
         values["WARCLOOM_REDIS_URL"] = args.redis
+    if getattr(args, "enqueue_only", False):
+        values["WARCLOOM_REDIS_ENQUEUE_ONLY"] = True
     if getattr(args, "from_archive", None):
         values["WARCLOOM_FROM_ARCHIVE"] = args.from_archive
         if args.archive_timestamp:
@@ -297,6 +318,8 @@ def _run_crawl(settings: Any, spider_args: dict[str, Any], args: argparse.Namesp
     config = _check_settings(settings, args)
     if getattr(args, "note", None):
         print(args.note, file=sys.stderr)
+    if getattr(args, "enqueue_only", False):  # writes nothing but its history line
+        return _crawl(settings, spider_args, scrapy_logs=args.verbose > 0)
     lock = config.coll.lock()
     try:  # one run at a time: taken before anything of the collection is touched
         lock.acquire("warcloom crawl")
@@ -366,6 +389,14 @@ def _print_result(stats: dict[str, Any], settings: Any) -> None:
     from crawler.progress import format_summary
 
     config = WarcloomConfig.from_settings(settings)
+    if stats.get("warcloom/cluster/enqueue_only"):
+        print(
+            f"enqueued {stats.get('warcloom/cluster/pushed', 0)} request(s) into the shared "
+            f"crawl {config.collection} ({stats.get('warcloom/cluster/duplicates', 0)} "
+            "already there); nothing fetched here"
+        )
+        print(f"finish reason: {stats.get('finish_reason', 'unknown')}")
+        return
     print(format_summary(stats))
     print(f"WARC files: {config.coll.archive_dir}")
     print(f"CDXJ index: {config.coll.index_path}")
@@ -431,17 +462,55 @@ def _where(args: argparse.Namespace) -> None:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    if not (args.urls or args.seeds_file or args.sitemap or args.feed or args.redis):
+    seeded = args.urls or args.seeds_file or args.sitemap or args.feed
+    _check_modes(args, bool(seeded))
+    if not (seeded or args.redis):
         raise UsageError("crawl: give seed URLs, --seeds-file, --sitemap or --feed")
     if args.redis:
         _check_redis(args)
     _where(args)
     _check_seeds(args)
     settings = _crawl_settings(args)
+    if args.stay:
+        _check_settings(settings, args)
+        return _stand(args)
     stats = _run_crawl(settings, _spider_args(args), args)
     _write_stats(stats, args.stats_json)
     _print_result(stats, settings)
     return _exit_code(stats)
+
+
+def _check_modes(args: argparse.Namespace, seeded: bool) -> None:
+    """``--enqueue-only`` and ``--stay`` are modes of a cluster worker, and exclusive."""
+    for flag, given in (("--enqueue-only", args.enqueue_only), ("--stay", args.stay)):
+        if given and not args.redis:
+            raise UsageError(f"{flag} needs --redis URL: it is a mode of a shared crawl's worker")
+    if args.enqueue_only and args.stay:
+        raise UsageError("--enqueue-only and --stay cannot be used together")
+    if args.enqueue_only and not seeded:
+        raise UsageError("--enqueue-only needs seed URLs, --seeds-file, --sitemap or --feed")
+    if args.stay and seeded:
+        raise UsageError(
+            "--stay takes no seeds: a standing worker crawls what is enqueued "
+            "(warcloom crawl --redis URL --collection NAME --enqueue-only SEEDS)"
+        )
+
+
+def _stand(args: argparse.Namespace) -> int:
+    """A standing worker: this command line without ``--stay``, each time work is queued."""
+    from crawler.cluster import RedisFrontier, StandingWorker, connect
+
+    argv = [a for a in args.argv if not (a.startswith("--st") and "--stay".startswith(a))]
+    command = [sys.executable, "-m", "crawler.cli", *argv]
+    frontier = RedisFrontier(connect(args.redis), args.collection)
+
+    def say(text: str) -> None:
+        print(f"warcloom: standing worker: {text}", file=sys.stderr, flush=True)
+
+    try:
+        return StandingWorker(frontier, command, say=say).run()
+    finally:
+        frontier.client.close()
 
 
 def _check_redis(args: argparse.Namespace) -> None:

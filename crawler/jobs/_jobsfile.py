@@ -135,8 +135,8 @@ class Job:
             args.append("--allow-private")
         if self.contact is not None:
             args.append(f"--contact={self.contact}")
-        if self.redis is not None:
-            args.append(f"--redis={self.redis}")
+        if self.redis is not None:  # the cluster's standing workers crawl it
+            args += [f"--redis={self.redis}", "--enqueue-only"]
         for name, value in self.settings:
             args += ["-s", f"{name}={value}"]
         args += [f"--out={self.out}", f"--collection={self.collection_name}"]

@@ -5,7 +5,9 @@ and in its own session, so a Ctrl-C at the terminal reaches only the runner, whi
 one SIGINT on: the crawl then closes its WARC files cleanly. The crawl gets
 ``-s WARCLOOM_JOB=<name>``; if it wrote its own history line the runner leaves it at that,
 otherwise it writes the line from the crawl's exit status and ``--stats-json``. A run that
-cannot start because the collection is held is recorded as ``skipped``.
+cannot start because the collection is held is recorded as ``skipped``. A job with
+``redis`` runs ``warcloom crawl --enqueue-only``: its start requests go into the shared
+crawl, the cluster's standing workers fetch them, and the run is recorded as ``enqueued``.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ class JobRun:
         coll = self.job.collection
         started = datetime.now(UTC)
         try:
-            _probe(self.job)
+            if self.job.redis is None:  # (enqueuing holds no lock: it writes no WARC file)
+                _probe(self.job)
         except CollectionBusy as exc:
             return self._skipped(started, str(exc), exit_code=1)
         before = len(coll.runs())
