@@ -175,8 +175,10 @@ class SharedTableSize:
 
 def shared_table_size(client: redis.Redis, collection: str) -> SharedTableSize:
     """Measure the shared last-captures table of ``collection`` (walks every element: for
-    benchmarks and ``status``, not for a busy production Redis)."""
-    prefix = f"warcloom:{collection}:"
+    benchmarks, not for a busy production Redis; ``status`` counts URLs only)."""
+    from crawler.cluster._frontier import key_prefix
+
+    prefix = key_prefix(collection)
     pipe = client.pipeline(transaction=False)
     for name in (CAPTURES, ANALYSES):
         pipe.hlen(prefix + name)

@@ -36,8 +36,17 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from crawler.cluster import _lua
+from crawler.cluster._captures import CAPTURES
 
-__all__ = ["Heartbeat", "RedisFrontier", "Snapshot", "WorkerInfo", "connect", "crawls"]
+__all__ = [
+    "Heartbeat",
+    "RedisFrontier",
+    "Snapshot",
+    "WorkerInfo",
+    "connect",
+    "crawls",
+    "key_prefix",
+]
 
 #: What a worker buffers: ``("P", host, fingerprint, front, dont_filter, data)`` pushes a
 #: request, ``("A", host, data)`` acknowledges a leased one.
@@ -93,13 +102,18 @@ class Snapshot:
     shared_captures: int = 0  # URLs in the shared last-captures table (``captures``)
 
 
+def key_prefix(collection: str) -> str:
+    """The prefix of every key of the shared crawl of ``collection``."""
+    return f"warcloom:{collection}:"
+
+
 class RedisFrontier:
     """The Redis side of one crawl: every multi-key step is one Lua script (one round trip)."""
 
     def __init__(self, client: redis.Redis, collection: str) -> None:
         self.client = client
         self.collection = collection
-        self.prefix = f"warcloom:{collection}:"
+        self.prefix = key_prefix(collection)
         self._scripts = {
             name: client.register_script(getattr(_lua, name))
             for name in ("FLUSH", "TAKE", "RELEASE", "CLAIM", "RENEW", "FINISH", "RESET")
@@ -201,7 +215,7 @@ class RedisFrontier:
         pipe.zrevrangebyscore(p + "hostq", "+inf", 1, start=0, num=top, withscores=True)
         pipe.exists(p + "finished")
         pipe.zrange(p + "leases", 0, -1, withscores=True)
-        pipe.hlen(p + "captures")
+        pipe.hlen(p + CAPTURES)
         now_t, alive, workers, owners, counts, free, hosts, top_hosts, done, leases, shared = (
             pipe.execute()
         )
