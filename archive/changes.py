@@ -18,21 +18,14 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from archive.analysis import text_hash
 
 __all__ = ["CHANGE_KINDS", "Change", "ChangeKind", "compare_texts"]
 
 ChangeKind = Literal["new", "changed", "unchanged-text", "not-modified", "identical", "gone"]
-CHANGE_KINDS: tuple[ChangeKind, ...] = (
-    "new",
-    "changed",
-    "unchanged-text",
-    "not-modified",
-    "identical",
-    "gone",
-)
+CHANGE_KINDS: tuple[ChangeKind, ...] = get_args(ChangeKind)
 _EDITED = 0.5  # similarity from which a replaced paragraph counts as edited
 _MAX_PAIRS = 400  # a larger replaced run is counted by size, not paired paragraph by paragraph
 

@@ -78,7 +78,6 @@ class WarcWriter:
         prefix: str = "warcloom",
         max_size: int = DEFAULT_MAX_SIZE,
         info: Mapping[str, Any] | None = None,
-        compress_level: int = 6,
         on_open: Callable[[Path], None] | None = None,
         on_close: Callable[[Path], None] | None = None,
     ) -> None:
@@ -89,7 +88,6 @@ class WarcWriter:
         self.prefix = prefix
         self.max_size = max_size
         self.info = dict(info or {})
-        self.compress_level = compress_level
         self.on_open = on_open
         self.on_close = on_close
         self.host = socket.gethostname()
@@ -135,7 +133,7 @@ class WarcWriter:
         self.close()
 
     def _compress(self, record: ArcWarcRecord) -> bytes:
-        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         return compressor.compress(serialize(record)) + compressor.flush()
 
     @property

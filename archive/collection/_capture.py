@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.analysis import EPOCH, parse_warc_date
 from archive.index import IndexEntry
-
-from ._http import has_chunked, split_head
 
 if TYPE_CHECKING:
     from ._collection import Collection
@@ -42,6 +41,9 @@ _CHUNK = 1 << 16
 _HEAD_MAX = 1 << 20
 _MAX_REVISIT_CANDIDATES = 200
 _PAYLOAD_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
+# protocol, status, reason and header lines of a stored HTTP head
+_Head = tuple[str, int, str, list[tuple[str, str]]]
+_STATUS_LINE = re.compile(rb"(HTTP/\d(?:\.\d)?)\s+(\d{3})\b[ \t]*(.*)")
 
 
 class CaptureError(Exception):
@@ -131,15 +133,9 @@ def load_capture(coll: Collection, entry: IndexEntry) -> Capture:
         rec_type = rec.rec_type
         if rec_type not in ("response", "resource", "metadata", "revisit"):
             raise CaptureError(f"the index points to a {rec_type!r} record")
-        head, rest = (
-            _read_head(rec.raw_stream)
-            if rec_type in ("response", "revisit")
-            else (
-                None,
-                b"",
-            )
-        )
-        parsed = split_head(head) if head is not None else None
+        is_http = rec_type in ("response", "revisit")
+        head, rest = _read_head(rec.raw_stream) if is_http else (None, b"")
+        parsed = _split_head(head) if head is not None else None
         capture = Capture(
             entry=entry,
             url=(ref.header("WARC-Target-URI") or entry.url).strip().strip("<>"),
@@ -183,11 +179,32 @@ def _read_head(stream: IO[bytes]) -> tuple[bytes, bytes]:
     return buf, b""
 
 
+def _split_head(head: bytes) -> _Head | None:
+    """Protocol, status, reason and header lines (continuations joined, order and repeated
+    names kept, values as latin-1 text) of an HTTP head; None if it has no status line."""
+    lines = head.replace(b"\r\n", b"\n").rstrip(b"\n").split(b"\n")
+    match = _STATUS_LINE.match(lines[0].strip())
+    if not match:
+        return None
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        if line[:1] in (b" ", b"\t") and headers:
+            name, value = headers[-1]
+            headers[-1] = (name, value + " " + line.strip().decode("latin-1"))
+            continue
+        name, sep, value = line.partition(b":")
+        if sep and name.strip():
+            headers.append((name.strip().decode("latin-1"), value.strip().decode("latin-1")))
+    protocol, status, reason = match.groups()
+    return protocol.decode("ascii"), int(status), reason.strip().decode("latin-1"), headers
+
+
 def _stored_payload(first: bytes, rest: IO[bytes], headers: list[tuple[str, str]]) -> IO[bytes]:
     """The payload as stored, with any chunked transfer-encoding removed."""
     try:
         out = _spool(itertools.chain([first], _chunks(rest)))
-        if not has_chunked(headers):
+        chunked = (v for k, v in headers if k.lower() == "transfer-encoding")
+        if not any("chunked" in v.lower() for v in chunked):
             return out
         with out:
             return _spool(_chunks(ChunkedDataReader(out, decomp_type=None)))
@@ -199,10 +216,10 @@ def _resolve_revisit(
     coll: Collection,
     revisit: Capture,
     header: Callable[[str], str | None],
-    parsed: tuple[str, int, str, list[tuple[str, str]]] | None,
+    parsed: _Head | None,
 ) -> Capture:
     entry = revisit.entry
-    digest = _bare_digest(entry.fields.get("digest") or header("WARC-Payload-Digest"))
+    digest = bare_digest(entry.fields.get("digest") or header("WARC-Payload-Digest"))
     refers_to = (header("WARC-Refers-To") or "").strip()
     target = (header("WARC-Refers-To-Target-URI") or revisit.url).strip().strip("<>")
     stamp = None
@@ -216,7 +233,7 @@ def _resolve_revisit(
     for candidate in coll.captures(target, stamp or entry.timestamp)[:_MAX_REVISIT_CANDIDATES]:
         if candidate.fields.get("mime") == "warc/revisit":
             continue
-        same_digest = bool(digest) and _bare_digest(candidate.fields.get("digest")) == digest
+        same_digest = bool(digest) and bare_digest(candidate.fields.get("digest")) == digest
         if not same_digest and not refers_to:
             continue
         try:
@@ -232,9 +249,7 @@ def _resolve_revisit(
     )
 
 
-def _merge(
-    revisit: Capture, base: Capture, parsed: tuple[str, int, str, list[tuple[str, str]]] | None
-) -> Capture:
+def _merge(revisit: Capture, base: Capture, parsed: _Head | None) -> Capture:
     """The revisit's own status line and headers (unless it has none or says 304), with the
     original's payload and payload headers."""
     if parsed is not None and parsed[1] != 304:
@@ -250,7 +265,7 @@ def _merge(
     return base
 
 
-def _bare_digest(value: str | None) -> str:
+def bare_digest(value: str | None) -> str:
     value = (value or "").strip()
     return value[5:] if value.lower().startswith("sha1:") else value
 
@@ -263,7 +278,8 @@ def _decode(stored: IO[bytes], encoding: str) -> IO[bytes] | None:
             import brotli  # type: ignore[import-not-found]
         except ImportError:
             return None
-        chunks, broken = _unbrotli(stored, brotli.Decompressor()), Exception
+        dec = brotli.Decompressor()
+        chunks, broken = (dec.process(buf) for buf in _chunks(stored)), Exception
     elif encoding in ("gzip", "x-gzip", "deflate"):
         wbits = zlib.MAX_WBITS if encoding == "deflate" else 16 + zlib.MAX_WBITS
         chunks, broken = _inflate(stored, wbits), zlib.error
@@ -289,11 +305,6 @@ def _inflate(stored: IO[bytes], wbits: int) -> Iterator[bytes]:
             rest, dec = dec.unused_data, zlib.decompressobj(wbits)
             yield dec.decompress(rest)
     yield dec.flush()
-
-
-def _unbrotli(stored: IO[bytes], dec: Any) -> Iterator[bytes]:
-    for buf in _chunks(stored):
-        yield dec.process(buf)
 
 
 def _new_spool() -> IO[bytes]:

@@ -51,7 +51,7 @@ from archive.index import url_key as _url_key
 from archive.links import Link, Region
 from archive.writer import RecordLocation
 
-from ._capture import CaptureError
+from ._capture import CaptureError, bare_digest
 from ._collection import Collection, LastCapture
 
 __all__ = [
@@ -202,7 +202,7 @@ class LastCaptures:
         sql = "SELECT links FROM captures WHERE key = ? AND payload_id = ?"
         row = self._row(sql, key, capture.payload_id)
         if row is not None and row[0] is not None:
-            return _outlinks_from(row[0])
+            return _outlinks_of(json.loads(zlib.decompress(row[0])))
         shared = self._remote_analysis(capture) if row is None else None
         if shared is not None:
             return _outlinks_of(shared)
@@ -284,7 +284,7 @@ class LastCaptures:
             record_id=record_id,
             date=parse_warc_date(date, EPOCH),
             status=status,
-            digest=_bare_digest(digest),
+            digest=bare_digest(digest),
             etag=record.http_headers.get_header("ETag"),
             last_modified=record.http_headers.get_header("Last-Modified"),
             text_hash=None,
@@ -413,11 +413,6 @@ def _status(record: ArcWarcRecord) -> int:
         return 0
 
 
-def _bare_digest(value: str | None) -> str:
-    value = (value or "").strip()
-    return value[5:] if value.lower().startswith("sha1:") else value
-
-
 def _capture(row: tuple[Any, ...]) -> LastCapture:
     values = dict(zip(_FIELDS, row, strict=True))
     return LastCapture(**{**values, "date": datetime.fromisoformat(values["date"])})
@@ -426,10 +421,6 @@ def _capture(row: tuple[Any, ...]) -> LastCapture:
 def _values(capture: LastCapture) -> tuple[Any, ...]:
     values = {name: getattr(capture, name) for name in _FIELDS}
     return tuple({**values, "date": capture.date.isoformat()}.values())
-
-
-def _outlinks_from(blob: bytes) -> Outlinks:
-    return _outlinks_of(json.loads(zlib.decompress(blob)))
 
 
 def _moved(

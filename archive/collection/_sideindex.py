@@ -94,8 +94,7 @@ class SideIndex:
 
     def _refresh(self, files: dict[str, list[int]]) -> Path:
         old_path = next((p for p in self._paths if p.is_file()), None)
-        old = _read_header(old_path) if old_path else None
-        old = old or {}
+        old = (_read_header(old_path) if old_path else None) or {}
         keep = {name for name, sig in files.items() if old.get(name) == sig}
         scan = sorted(set(files) - keep)
         started = time.monotonic()
@@ -134,9 +133,7 @@ def _signature(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns]
 
 
-def _read_header(path: Path | None) -> dict[str, list[int]] | None:
-    if path is None:
-        return None
+def _read_header(path: Path) -> dict[str, list[int]] | None:
     try:
         with open(path, encoding="utf-8") as fh:
             first = fh.readline()

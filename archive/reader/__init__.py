@@ -38,11 +38,11 @@ the first disagreement stops skipping for the rest of the file and is noted in
 ``BlockSkipper.mismatch``. A skipped block is not checked (no CRC, no length check): use
 it where the block is not wanted, as an export that takes the text from other records.
 
-Modules: ``_read`` (the two entry points), ``_gzip`` (gzip files, member by member),
-``_fast`` (the fast path), ``_lazy`` and ``_headers`` (its records and header parse),
-``_careful`` (the careful path), ``_skip`` (:class:`BlockSkipper`), ``_plain``
-(uncompressed files), ``_buffer`` (records through warcio, buffered), ``_damage``
-(reporting damage and resynchronising), ``_types`` (what is handed out).
+Modules: ``_read`` (the two entry points, and uncompressed files), ``_gzip`` (gzip files,
+member by member), ``_fast`` (the fast path), ``_lazy`` and ``_headers`` (its records and
+header parse), ``_careful`` (the careful path), ``_skip`` (:class:`BlockSkipper`),
+``_buffer`` (records through warcio, buffered), ``_damage`` (reporting damage and
+resynchronising), ``_types`` (what is handed out).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ json (one JSON object per line) or link (a Memento link list).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from warcio.timeutils import timestamp_to_sec
 from archive.collection import Collection
 from archive.index import IndexEntry, url_key
 
-from ._http import ReplayError
+from ._http import ReplayError, one
 
 __all__ = ["CdxQuery", "key_prefix_for", "run_query"]
 
@@ -85,14 +86,11 @@ class CdxQuery:
 
     @classmethod
     def from_params(cls, params: dict[str, list[str]]) -> CdxQuery:
-        def one(name: str, default: str = "") -> str:
-            values = params.get(name)
-            return values[-1] if values else default
-
-        url = one("url").strip()
+        get = functools.partial(one, params)
+        url = get("url").strip()
         if not url:
             raise ReplayError(400, "the cdx query needs a url parameter")
-        match_type = one("matchType", one("matchtype", "exact"))
+        match_type = get("matchType", get("matchtype", "exact"))
         if url.endswith("*") and match_type == "exact":
             url, match_type = url[:-1], "prefix"
         if url.startswith("*.") and match_type == "exact":
@@ -100,10 +98,10 @@ class CdxQuery:
         if match_type not in _MATCH_TYPES:
             raise ReplayError(400, f"invalid matchType {match_type!r}")
         for name in ("from", "to", "closest"):
-            value = one(name)
+            value = get(name)
             if value and not (value.isdigit() and len(value) <= 14):
                 raise ReplayError(400, f"invalid {name} timestamp {value!r}")
-        limit_text = one("limit")
+        limit_text = get("limit")
         limit = None
         if limit_text:
             try:
@@ -111,20 +109,20 @@ class CdxQuery:
             except ValueError:
                 raise ReplayError(400, f"invalid limit {limit_text!r}") from None
             limit = max(0, min(abs(limit), MAX_LIMIT))
-        output = one("output", "cdxj")
+        output = get("output", "cdxj")
         if output not in ("cdxj", "json", "link"):
             raise ReplayError(400, f"invalid output {output!r}: cdxj, json or link")
-        sort = one("sort")
+        sort = get("sort")
         if sort not in ("", "closest", "reverse"):
             raise ReplayError(400, f"invalid sort {sort!r}")
-        fl = tuple(f for f in one("fl").split(",") if f)
+        fl = tuple(f for f in get("fl").split(",") if f)
         return cls(
             url=url,
             match_type=match_type,
-            start=one("from"),
-            end=one("to"),
-            closest=one("closest"),
-            sort=sort or ("closest" if one("closest") else ""),
+            start=get("from"),
+            end=get("to"),
+            closest=get("closest"),
+            sort=sort or ("closest" if get("closest") else ""),
             limit=limit,
             filters=tuple(_Filter.parse(f) for f in params.get("filter", [])),
             fields=fl,

@@ -129,10 +129,10 @@ def params(query: str) -> dict[str, list[str]]:
         raise ReplayError(400, f"malformed query string: {exc}") from None
 
 
-def one(fields: dict[str, list[str]], name: str) -> str:
-    """The last value of ``name`` in parsed query ``fields``, or ""."""
+def one(fields: dict[str, list[str]], name: str, default: str = "") -> str:
+    """The last value of ``name`` in parsed query ``fields``, or ``default``."""
     values = fields.get(name)
-    return values[-1] if values else ""
+    return values[-1] if values else default
 
 
 def looks_like_url(text: str) -> bool:
