@@ -187,18 +187,20 @@ def run_tasks(
         return _run_dask(tasks, dask_address, on_done)
     workers = workers or default_workers()
     if workers <= 1 or len(tasks) <= 1:
-        return _run_inline(tasks, on_done)
+        return _in_task_order(tasks, ((task.index, run_scan(task)) for task in tasks), on_done)
     return _run_pool(tasks, workers, on_done, on_started)
 
 
-def _run_inline(tasks: Sequence[ScanTask], on_done: OnDone | None) -> list[ScanResult]:
-    results = []
-    for task in tasks:
-        result = run_scan(task)
+def _in_task_order(
+    tasks: Sequence[ScanTask], finished: Iterator[tuple[int, ScanResult]], on_done: OnDone | None
+) -> list[ScanResult]:
+    """``finished``'s (task index, result) pairs, each to ``on_done`` as it comes; in task order."""
+    results: dict[int, ScanResult] = {}
+    for index, result in finished:
+        results[index] = result
         if on_done is not None:
             on_done(result)
-        results.append(result)
-    return results
+    return [results[task.index] for task in tasks]
 
 
 def _run_pool(
@@ -207,7 +209,6 @@ def _run_pool(
     on_done: OnDone | None,
     on_started: OnStarted | None = None,
 ) -> list[ScanResult]:
-    results: dict[int, ScanResult] = {}
     context = _pool_context()
     with ProcessPoolExecutor(
         max_workers=min(workers, len(tasks)), mp_context=context, initializer=start_pool_worker
@@ -216,12 +217,8 @@ def _run_pool(
         futures = {pool.submit(run_scan, task): task.index for task in tasks}
         if on_started is not None:
             on_started()
-        for future in as_completed(futures):
-            result = future.result()
-            results[futures[future]] = result
-            if on_done is not None:
-                on_done(result)
-    return [results[task.index] for task in tasks]
+        finished = ((futures[future], future.result()) for future in as_completed(futures))
+        return _in_task_order(tasks, finished, on_done)
 
 
 def _single_threaded() -> bool:
@@ -275,14 +272,13 @@ def _run_dask(tasks: Sequence[ScanTask], address: str, on_done: OnDone | None) -
     with Client(address) as client:
         futures = client.map(run_scan, remote, pure=False)
         index_of = {future.key: task.index for future, task in zip(futures, remote, strict=True)}
-        results: dict[int, ScanResult] = {}
-        for future in dask_completed(futures):
-            result = future.result()
-            results[index_of[future.key]] = result
-            if on_done is not None:
-                on_done(result)
-            future.release()
-    return [results[task.index] for task in tasks]
+
+        def finished() -> Iterator[tuple[int, ScanResult]]:
+            for future in dask_completed(futures):
+                yield index_of[future.key], future.result()
+                future.release()
+
+        return _in_task_order(tasks, finished(), on_done)
 
 
 # -- scanning a task -----------------------------------------------------------------------
