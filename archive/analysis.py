@@ -126,11 +126,7 @@ def language_codes(value: Any) -> list[str]:
         elif isinstance(item, str):
             items.append((0.0, item))
     items.sort(key=lambda pair: -pair[0])  # stable: equal shares keep their order
-    codes: list[str] = []
-    for _, code in items:
-        if code and code not in codes:
-            codes.append(code)
-    return codes
+    return list(dict.fromkeys(code for _, code in items if code))
 
 
 def build_analysis_records(

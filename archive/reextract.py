@@ -39,10 +39,8 @@ PREFIX = "warcloom-reextract"
 @dataclass
 class ReextractSummary:
     records_read: int = 0
-    analysed: int = 0
-    with_text: int = 0
-    metadata_records: int = 0
-    conversion_records: int = 0
+    analysed: int = 0  # responses: each gets a metadata record
+    with_text: int = 0  # of them: each gets a conversion record too
     files: list[Path] = field(default_factory=list)
     index_rebuilt: bool = False
     errors: list[ReadError] = field(default_factory=list)
@@ -52,7 +50,7 @@ class ReextractSummary:
         lines = [
             f"read: {self.records_read} records in {self.seconds:.1f} s",
             f"analysed: {self.analysed} responses ({self.with_text} with text)",
-            f"written: {self.metadata_records} metadata + {self.conversion_records} "
+            f"written: {self.analysed} metadata + {self.with_text} "
             f"conversion records in {len(self.files)} file(s)",
             *(f"  {p}" for p in self.files),
             f"index: {'rebuilt' if self.index_rebuilt else 'updated'}",
@@ -138,8 +136,6 @@ def reextract(
                     )
                     summary.with_text += len(records) - 1
                     writer.write(records)
-                    summary.metadata_records += 1
-                    summary.conversion_records += len(records) - 1
                 summary.records_read = stream.summary.records_read
                 summary.errors = stream.summary.errors
         finally:

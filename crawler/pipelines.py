@@ -13,12 +13,12 @@ from scrapy.exceptions import DropItem, NotConfigured
 
 from archive.analysis import build_analysis_records, text_hash
 from archive.changes import Change, compare_texts
-from archive.collection import LastCapture, Outlinks
+from archive.collection import Outlinks
 from archive.extraction import extractor_info
 from archive.records import build_metadata_record, warc_date
 from archive.writer import WarcWriteError
 from crawler.config import WarcloomConfig
-from crawler.items import CaptureItem, PageItem, RevisitItem
+from crawler.items import PageItem, RevisitItem
 from crawler.recrawl import RecrawlMiddleware
 from crawler.warcstore import WarcStoreExtension
 
@@ -59,7 +59,7 @@ class WarcMetadataPipeline:
         analysis = item.analysis
         change = self._change(item)
         fields = {
-            **_capture_fields(item, change.to_json(), item.previous),
+            **_capture_fields(item, change.to_json()),
             "extractor": self.extractor,
             **analysis.metadata_fields(),
             "rendered": item.rendered,
@@ -77,7 +77,7 @@ class WarcMetadataPipeline:
         self._count_change(item.url, change.kind)
 
     def _revisit(self, item: RevisitItem) -> None:
-        fields = _capture_fields(item, {"kind": item.change}, item.previous)
+        fields = _capture_fields(item, {"kind": item.change})
         date = item.capture_date
         self.store.write([build_metadata_record(item.url, item.response_id, date, fields)])
         self._count_change(item.url, item.change)
@@ -113,11 +113,10 @@ class WarcMetadataPipeline:
             self.stats.inc_value(f"warcloom/pages/lang/{analysis.languages.primary()}")
 
 
-def _capture_fields(
-    item: CaptureItem, change: dict[str, Any], previous: LastCapture | None
-) -> dict[str, Any]:
+def _capture_fields(item: PageItem | RevisitItem, change: dict[str, Any]) -> dict[str, Any]:
     """The metadata fields every capture gets: how it was reached, its change and the
     capture it follows (``previous-capture``: that record and its date)."""
+    previous = item.previous
     return {
         "via": item.via,
         "hops-from-seed": item.depth,

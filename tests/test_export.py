@@ -539,7 +539,8 @@ def test_document_pickles_with_its_datetimes_intact() -> None:
     import pickle
     from datetime import timedelta, timezone
 
-    from archive.export._documents import LOWEST_DATE, Document
+    from archive.analysis import EARLIEST as LOWEST_DATE
+    from archive.export._documents import Document
 
     utc = datetime(2024, 5, 1, 10, 0, 0, 123456, tzinfo=UTC)
     other = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))

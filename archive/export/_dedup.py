@@ -36,17 +36,13 @@ DEFAULT_THRESHOLD = 0.8
 _SCHEME = "affine32"
 
 
-def _crc32(data: bytes) -> int:
-    return zlib.crc32(data)
-
-
 def minhash_values(text: str) -> Any:
     """MinHash values (a numpy array) of the character 5-gram set of the normalised text."""
     from datasketch import MinHash
 
     norm = normalise(text)
     shingles = {norm[i : i + SHINGLE] for i in range(max(1, len(norm) - SHINGLE + 1))}
-    mh = MinHash(num_perm=NUM_PERM, hashfunc=_crc32, scheme=_SCHEME)
+    mh = MinHash(num_perm=NUM_PERM, hashfunc=zlib.crc32, scheme=_SCHEME)
     mh.update_batch([s.encode("utf-8") for s in sorted(shingles)])
     return mh.hashvalues
 

@@ -8,29 +8,25 @@ picklable: documents travel between worker processes and the exporting process.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from operator import attrgetter
 from typing import Any
 
+from archive.analysis import parse_warc_date
+
 __all__ = ["Document", "Rank", "parse_warc_datetime"]
 
 #: Which of two sources about one response is newer: (WARC-Date, task index, position).
 Rank = tuple[datetime, int, int]
-LOWEST_DATE = datetime.min.replace(tzinfo=UTC)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def parse_warc_datetime(value: str | None) -> datetime | None:
     """A WARC-Date (``2024-05-01T10:00:00Z``, with or without fractions) as aware UTC."""
-    if not value:
-        return None
-    with contextlib.suppress(ValueError):
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return None
+    parsed = parse_warc_date(value, None)  # type: ignore[arg-type]
+    return None if parsed is None else parsed.astimezone(UTC)
 
 
 @dataclass(slots=True)

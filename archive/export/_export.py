@@ -96,12 +96,11 @@ def export(
 
     try:
         links = LinkWriter(options.links_path) if options.links_path else None
-        fingerprint = options.dedup
         with DocumentStream(
             files,
             mode="extract" if options.reextract else "archive",
             options=options.extraction,
-            fingerprint=fingerprint,
+            fingerprint=options.dedup,
             workers=options.workers,
             dask_address=options.dask_address,
             range_size=options.range_size,

@@ -11,9 +11,10 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from archive.analysis import EARLIEST
 from archive.extraction import LinksWanted
 
-from ._documents import LOWEST_DATE, Document, Rank, parse_warc_datetime
+from ._documents import Document, Rank, parse_warc_datetime
 
 if TYPE_CHECKING:  # trafilatura is imported only where pages are analysed
     from archive.extraction import ExtractionOptions, PageAnalysis
@@ -191,7 +192,7 @@ def apply_analysis(doc: Document, analysis: PageAnalysis, options: ExtractionOpt
     doc.extractor = info["name"]
     doc.extractor_version = info["version"]
     doc.metadata = {"status": doc.status, "extractor": info, **analysis.metadata_fields()}
-    doc.meta_rank = doc.conv_rank = (LOWEST_DATE, -1, -1)  # any archived record is preferred
+    doc.meta_rank = doc.conv_rank = (EARLIEST, -1, -1)  # any archived record is preferred
 
 
 def _str(value: Any) -> str:

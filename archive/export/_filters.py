@@ -182,7 +182,4 @@ class Filters:
 
 
 def _split(values: Iterable[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for value in values:
-        out.extend(v.strip() for v in str(value).split(",") if v.strip())
-    return tuple(out)
+    return tuple(v.strip() for value in values for v in str(value).split(",") if v.strip())

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field, replace
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from archive.analysis import analysis_target, parse_warc_date
+from archive.extraction import HtmlPage
 from archive.reader import BlockSkipper, ReadError, RecordRef, iter_records
 
 from ._dedup import fingerprint
@@ -67,7 +68,7 @@ from ._filters import Filters
 from ._plan import ScanTask
 
 if TYPE_CHECKING:
-    from archive.extraction import HtmlPage, PageAnalysis
+    from archive.extraction import PageAnalysis
 
 __all__ = [
     "SHARD_BATCH",
@@ -187,18 +188,20 @@ def run_tasks(
         return _run_dask(tasks, dask_address, on_done)
     workers = workers or default_workers()
     if workers <= 1 or len(tasks) <= 1:
-        return _run_inline(tasks, on_done)
+        return _in_task_order(tasks, ((task.index, run_scan(task)) for task in tasks), on_done)
     return _run_pool(tasks, workers, on_done, on_started)
 
 
-def _run_inline(tasks: Sequence[ScanTask], on_done: OnDone | None) -> list[ScanResult]:
-    results = []
-    for task in tasks:
-        result = run_scan(task)
+def _in_task_order(
+    tasks: Sequence[ScanTask], finished: Iterator[tuple[int, ScanResult]], on_done: OnDone | None
+) -> list[ScanResult]:
+    """``finished``'s (task index, result) pairs, each to ``on_done`` as it comes; in task order."""
+    results: dict[int, ScanResult] = {}
+    for index, result in finished:
+        results[index] = result
         if on_done is not None:
             on_done(result)
-        results.append(result)
-    return results
+    return [results[task.index] for task in tasks]
 
 
 def _run_pool(
@@ -207,7 +210,6 @@ def _run_pool(
     on_done: OnDone | None,
     on_started: OnStarted | None = None,
 ) -> list[ScanResult]:
-    results: dict[int, ScanResult] = {}
     context = _pool_context()
     with ProcessPoolExecutor(
         max_workers=min(workers, len(tasks)), mp_context=context, initializer=start_pool_worker
@@ -216,12 +218,8 @@ def _run_pool(
         futures = {pool.submit(run_scan, task): task.index for task in tasks}
         if on_started is not None:
             on_started()
-        for future in as_completed(futures):
-            result = future.result()
-            results[futures[future]] = result
-            if on_done is not None:
-                on_done(result)
-    return [results[task.index] for task in tasks]
+        finished = ((futures[future], future.result()) for future in as_completed(futures))
+        return _in_task_order(tasks, finished, on_done)
 
 
 def _single_threaded() -> bool:
@@ -275,14 +273,13 @@ def _run_dask(tasks: Sequence[ScanTask], address: str, on_done: OnDone | None) -
     with Client(address) as client:
         futures = client.map(run_scan, remote, pure=False)
         index_of = {future.key: task.index for future, task in zip(futures, remote, strict=True)}
-        results: dict[int, ScanResult] = {}
-        for future in dask_completed(futures):
-            result = future.result()
-            results[index_of[future.key]] = result
-            if on_done is not None:
-                on_done(result)
-            future.release()
-    return [results[task.index] for task in tasks]
+
+        def finished() -> Iterator[tuple[int, ScanResult]]:
+            for future in dask_completed(futures):
+                yield index_of[future.key], future.result()
+                future.release()
+
+        return _in_task_order(tasks, finished(), on_done)
 
 
 # -- scanning a task -----------------------------------------------------------------------
@@ -292,9 +289,7 @@ def _run_dask(tasks: Sequence[ScanTask], address: str, on_done: OnDone | None) -
 class _Pending:
     doc: Document
     seq: int
-    body: bytes | None = None
-    content_type: str | None = None
-    content_language: str | None = None
+    page: HtmlPage | None = None  # held back, waiting for a referring record
     queued: bool = False  # waiting in the analysis batch
 
 
@@ -380,8 +375,9 @@ class _Scanner:
             except (TypeError, ValueError):
                 status = None
             content_type = http.get_header("Content-Type")
+            language = http.get_header("Content-Language")
         else:
-            content_type = ref.header("Content-Type")
+            content_type, language = ref.header("Content-Type"), None
         mime = (content_type or "").split(";")[0].strip().lower()
         doc = Document(
             url=url,
@@ -403,14 +399,11 @@ class _Scanner:
         if task.mode == "extract":
             if task.since is not None and (doc.timestamp is None or doc.timestamp < task.since):
                 return
-            body = ref.read_content()
-            self._queue_analysis(entry, body, content_type, _header(http, "Content-Language"))
+            self._queue_analysis(entry, HtmlPage(ref.read_content(), url, content_type, language))
         elif not self.referring_seen:
-            entry.body = ref.read_content()
-            entry.content_type = content_type
-            entry.content_language = _header(http, "Content-Language")
+            entry.page = HtmlPage(ref.read_content(), url, content_type, language)
             self.bodies.append(entry)
-            self.body_bytes += len(entry.body)
+            self.body_bytes += len(entry.page.body)
 
     def _part(self, ref: RecordRef, kind: str, refers_to: str) -> None:
         self._referring()
@@ -446,21 +439,17 @@ class _Scanner:
             return
         self.referring_seen = True
         for entry in self.bodies:
-            entry.body = None
+            entry.page = None
         self.bodies.clear()
         self.body_bytes = 0
 
     # -- analysis --------------------------------------------------------------------------
 
-    def _queue_analysis(
-        self, entry: _Pending, body: bytes, content_type: str | None, language: str | None
-    ) -> None:
+    def _queue_analysis(self, entry: _Pending, page: HtmlPage) -> None:
         """Queue a page; the queue is analysed as one batch when full (see analyse_pages)."""
-        from archive.extraction import HtmlPage
-
         entry.queued = True
-        self.queue.append((entry, HtmlPage(body, entry.doc.url, content_type, language)))
-        self.queue_bytes += len(body)
+        self.queue.append((entry, page))
+        self.queue_bytes += len(page.body)
         if len(self.queue) >= BATCH or self.queue_bytes >= BATCH_BYTES:
             self._analyse_queue()
 
@@ -505,14 +494,13 @@ class _Scanner:
             final or self.seq - self.bodies[0].seq >= WINDOW or self.body_bytes > WINDOW_BYTES
         ):
             entry = self.bodies.popleft()
-            body = entry.body
-            entry.body = None
-            if body is None:
+            page, entry.page = entry.page, None
+            if page is None:
                 continue
-            self.body_bytes -= len(body)
+            self.body_bytes -= len(page.body)
             doc = entry.doc
             if doc.meta_rank is None and doc.conv_rank is None:
-                self._queue_analysis(entry, body, entry.content_type, entry.content_language)
+                self._queue_analysis(entry, page)
 
     # -- output ----------------------------------------------------------------------------
 
@@ -527,7 +515,7 @@ class _Scanner:
                 or doc.source == "extracted"
                 or (doc.meta_rank is not None and doc.conv_rank is not None)
             )
-            if not final and entry.body is not None:
+            if not final and entry.page is not None:
                 return
             if not (final or complete or self.seq - entry.seq >= FLUSH_AFTER):
                 return
@@ -537,10 +525,6 @@ class _Scanner:
             number = self.shard.add(doc)
             if self.task.filters is not None:
                 self.result.verdicts.append(Verdict.of(number, doc, self.task.filters))
-
-
-def _header(http: Any, name: str) -> str | None:
-    return http.get_header(name) if http is not None else None
 
 
 # -- shards --------------------------------------------------------------------------------

@@ -116,10 +116,6 @@ class JsonlWriter:
 # -- Parquet -------------------------------------------------------------------------------
 
 
-_ROW_GROUP = 1000
-_ROW_GROUP_BYTES = 64 << 20
-
-
 def export_schema() -> Any:
     """The Parquet (pyarrow) schema of exported documents."""
     import pyarrow as pa
@@ -162,22 +158,37 @@ def preload_pyarrow() -> None:
 
 
 class LazyParquet:
-    """A ``pq.ParquetWriter`` on an open file, made (and pyarrow imported) at first use.
+    """A ``pq.ParquetWriter`` on an open file, made (and pyarrow imported) at first use,
+    that writes the rows it is given in row groups: one when ``group_rows`` rows (or
+    ``group_bytes`` of the sizes given with them) have come.
 
     Importing pyarrow starts threads; an export opens its output before its worker pool,
     and a process with no other thread can fork its workers (see ``_scan``).
     """
 
-    def __init__(self, fh: IO[bytes], schema: Callable[[], Any]) -> None:
+    def __init__(
+        self, fh: IO[bytes], schema: Callable[[], Any], group_rows: int, group_bytes: float
+    ) -> None:
         self.fh = fh
         self._schema = schema
         self._writer: Any = None
+        self._group_rows, self._group_bytes = group_rows, group_bytes
+        self._rows: list[dict[str, Any]] = []
+        self._bytes = 0
 
-    def write_rows(self, rows: list[dict[str, Any]]) -> None:
-        import pyarrow as pa
+    def add(self, rows: list[dict[str, Any]], size: int = 0) -> None:
+        self._rows += rows
+        self._bytes += size
+        if len(self._rows) >= self._group_rows or self._bytes >= self._group_bytes:
+            self._flush()
 
-        writer = self._open()
-        writer.write_table(pa.Table.from_pylist(rows, schema=writer.schema))
+    def _flush(self) -> None:
+        if self._rows:
+            import pyarrow as pa
+
+            writer = self._open()
+            writer.write_table(pa.Table.from_pylist(self._rows, schema=writer.schema))
+            self._rows, self._bytes = [], 0
 
     def _open(self) -> Any:
         if self._writer is None:
@@ -187,6 +198,7 @@ class LazyParquet:
         return self._writer
 
     def close(self) -> None:
+        self._flush()
         self._open().close()
 
     def abort(self) -> None:
@@ -202,23 +214,12 @@ class ParquetWriter:
         if out == STDOUT:
             raise ValueError("parquet output cannot go to stdout: give a file with --out")
         self._file = AtomicFile(out, "wb")
-        self._writer = LazyParquet(self._file.fh, export_schema)
-        self._rows: list[dict[str, Any]] = []
-        self._bytes = 0
+        self._writer = LazyParquet(self._file.fh, export_schema, 1000, 64 << 20)
 
     def write(self, doc: Document) -> None:
-        self._rows.append(doc.export_row())
-        self._bytes += len(doc.text)
-        if len(self._rows) >= _ROW_GROUP or self._bytes >= _ROW_GROUP_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._rows:
-            self._writer.write_rows(self._rows)
-            self._rows, self._bytes = [], 0
+        self._writer.add([doc.export_row()], len(doc.text))
 
     def close(self) -> None:
-        self._flush()
         self._writer.close()
         self._file.commit()
 
@@ -357,32 +358,26 @@ class LinkWriter:
         self._file = AtomicFile(out, "wb" if self.parquet else "w")
         self.count = 0
         if self.parquet:
-            self._writer = LazyParquet(self._file.fh, link_schema)
-            self._rows: list[dict[str, Any]] = []
+            self._writer = LazyParquet(self._file.fh, link_schema, 50_000, float("inf"))
         else:
             self._csv = csv.writer(self._file.fh)
             self._csv.writerow(self.COLUMNS)
 
     def write(self, doc: Document) -> None:
+        rows = []
         for link in doc.links:
             self.count += 1
             if self.parquet:
                 row = (doc.url, doc.timestamp, link["url"], link["region"], link["text"])
-                self._rows.append(dict(zip(self.COLUMNS, row, strict=True)))
+                rows.append(dict(zip(self.COLUMNS, row, strict=True)))
             else:
                 row = (doc.url, iso(doc.timestamp), link["url"], link["region"], link["text"])
                 self._csv.writerow(row)
-        if self.parquet and len(self._rows) >= 50_000:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._rows:
-            self._writer.write_rows(self._rows)
-            self._rows = []
+        if self.parquet:
+            self._writer.add(rows)
 
     def close(self) -> None:
         if self.parquet:
-            self._flush()
             self._writer.close()
         self._file.commit()
 

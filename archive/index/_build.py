@@ -131,11 +131,7 @@ class _Build:
     def lines(self) -> Iterator[str]:
         """The joined lines, sorted (str order by code point == UTF-8 byte order), once
         each."""
-        last = None
-        for line in self.sorted_lines:
-            if line != last:
-                yield line
-            last = line
+        return (line for line, _ in itertools.groupby(self.sorted_lines))
 
 
 def index_files(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import heapq
+import itertools
 import logging
 import os
 import secrets
@@ -132,10 +133,5 @@ class _Counted:
 
 
 def _dedup(lines: Iterable[bytes]) -> Iterator[bytes]:
-    last = None
-    for line in lines:
-        if not line.endswith(b"\n"):
-            line += b"\n"
-        if line != last:
-            yield line
-        last = line
+    ended = (line if line.endswith(b"\n") else line + b"\n" for line in lines)
+    return (line for line, _ in itertools.groupby(ended))

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from langdetect.detector import Detector
@@ -55,13 +56,10 @@ def detect_many(
         detector.append(_STRATUM.join(part.replace(_STRATUM, " ") for part in parts))
         detectors.append(detector)
     _estimate(detectors)
-    out = []
-    for detector in detectors:
-        if detector.langprob is None:  # no features
-            out.append([])
-        else:
-            out.append([(lang.lang, lang.prob) for lang in detector.get_probabilities()])
-    return out
+    return [  # (no langprob: no features)
+        [] if d.langprob is None else [(lang.lang, lang.prob) for lang in d.get_probabilities()]
+        for d in detectors
+    ]
 
 
 def sample(texts: list[str], budget: int, parts: int = 1) -> list[str]:
@@ -108,10 +106,7 @@ def _model(seed: int) -> Model:
 def stock_factory() -> DetectorFactory:
     """langdetect's own factory over the same profiles, in the same order, seed 0: what
     :class:`FastDetector` is compared with (tests, ``bench/languages.py``)."""
-    profiles = []
-    for path in _profile_paths():
-        with open(path, encoding="utf-8") as fh:
-            profiles.append(fh.read())
+    profiles = [Path(path).read_text(encoding="utf-8") for path in _profile_paths()]
     factory = DetectorFactory()
     factory.load_json_profile(profiles)
     factory.set_seed(0)

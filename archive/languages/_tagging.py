@@ -158,10 +158,7 @@ class LanguageTags:
 
     def iso639_3(self, limit: int = 3) -> list[str]:
         """ISO 639-3 codes, most first, without repeats (zh-Hans and zh-Hant are both ``zho``)."""
-        codes: list[str] = []
-        for lang in self.languages:
-            if lang.code not in codes:
-                codes.append(lang.code)
+        codes = list(dict.fromkeys(lang.code for lang in self.languages))
         return codes[: max(limit, 0)]
 
     def to_json(self) -> dict[str, Any]:
@@ -268,14 +265,10 @@ def _tagging(paragraphs: Sequence[str], min_chars: int) -> _Tagging:
     for group, members in groups.items():
         if sum(p.size for p in members) < min_chars:
             continue
-        if group in ("ko", "ja"):
-            for para in members:
-                weights[group] += para.letters
-                found[para.index] = (group, para.script_share)
-        elif group == "han":
+        if group == "han":
             _judge_han(members, weights, found)
-        elif group in SCRIPT_TAGS:
-            tag = SCRIPT_TAGS[group][0]
+        elif group in ("ko", "ja") or group in SCRIPT_TAGS:
+            tag = SCRIPT_TAGS[group][0] if group in SCRIPT_TAGS else group
             for para in members:
                 weights[tag] += para.letters
                 found[para.index] = (tag, para.script_share)

@@ -27,30 +27,25 @@ _LINK_RELS = frozenset(
 _PRELOAD_AS = frozenset({"style", "script", "font", "image"})
 _SRC_ATTRS = ("src", "data-src", "data-lazy-src", "data-original")
 _SRCSET_ATTRS = ("srcset", "data-srcset")
-_MEDIA_TAGS = ("video", "audio", "track", "embed")
+_SRC_TAGS = ("script", "video", "audio", "track", "embed")  # (and input type=image)
 
 
 def page_requisites(tree: etree._Element, base_url: str) -> list[str]:
     """The requisites of an HTML page, in document order, each once."""
     base = document_base(tree, base_url)
-    root = base_root(base)
-    found: dict[str, None] = {}
-    for value in _html_references(tree, base):
-        url = resolve(base, root, value)
-        if url is not None:
-            found[url] = None
-    return list(found)
+    return _resolved(_html_references(tree, base), base)
 
 
 def css_requisites(css: str, base_url: str) -> list[str]:
     """The URLs a stylesheet imports or refers to (fonts, images), in order, each once."""
-    root = base_root(base_url)
-    found: dict[str, None] = {}
-    for value in _css_references(tinycss2.parse_stylesheet(css)):
-        url = resolve(base_url, root, value)
-        if url is not None:
-            found[url] = None
-    return list(found)
+    return _resolved(_css_references(tinycss2.parse_stylesheet(css)), base_url)
+
+
+def _resolved(values: Iterable[str], base: str) -> list[str]:
+    """``values`` resolved against ``base`` (see :func:`resolve`), in order, each once."""
+    root = base_root(base)
+    urls = (resolve(base, root, value) for value in values)
+    return list(dict.fromkeys(url for url in urls if url is not None))
 
 
 def _html_references(tree: etree._Element, base: str) -> Iterator[str]:
@@ -67,14 +62,10 @@ def _html_references(tree: etree._Element, base: str) -> Iterator[str]:
                 yield from _present(el.get(name))
             for name in _SRCSET_ATTRS:
                 yield from _srcset(el.get(name))
-        elif tag == "script":
-            yield from _present(el.get("src"))
-        elif tag in _MEDIA_TAGS:
+        elif tag in _SRC_TAGS or (tag == "input" and (el.get("type") or "").lower() == "image"):
             yield from _present(el.get("src"))
             if tag == "video":
                 yield from _present(el.get("poster"))
-        elif tag == "input" and (el.get("type") or "").lower() == "image":
-            yield from _present(el.get("src"))
         elif tag == "style" and el.text:
             yield from _css_references(tinycss2.parse_stylesheet(el.text))
         style = el.get("style")
