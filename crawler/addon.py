@@ -43,22 +43,15 @@ class WarcloomAddon:
 
     def update_settings(self, settings: BaseSettings) -> None:
         FrontierAddon().update_settings(settings)
-        settings.set_in_component_priority_dict(
-            "DOWNLOADER_MIDDLEWARES", PrivateAddressMiddleware, GUARD_PRIORITY
-        )
-        settings.set_in_component_priority_dict(
-            "DOWNLOADER_MIDDLEWARES", RefusedAnswerMiddleware, REFUSAL_PRIORITY
-        )
-        settings.set_in_component_priority_dict(
-            "DOWNLOADER_MIDDLEWARES", WarcCaptureMiddleware, CAPTURE_PRIORITY
-        )
-        settings.set_in_component_priority_dict(
-            "DOWNLOADER_MIDDLEWARES", RecrawlMiddleware, RECRAWL_PRIORITY
-        )
-        settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", RetryMiddleware, None)
-        settings.set_in_component_priority_dict(
-            "DOWNLOADER_MIDDLEWARES", RetryAfterMiddleware, RETRY_PRIORITY
-        )
+        for middleware, priority in (
+            (PrivateAddressMiddleware, GUARD_PRIORITY),
+            (RefusedAnswerMiddleware, REFUSAL_PRIORITY),
+            (WarcCaptureMiddleware, CAPTURE_PRIORITY),
+            (RecrawlMiddleware, RECRAWL_PRIORITY),
+            (RetryMiddleware, None),
+            (RetryAfterMiddleware, RETRY_PRIORITY),
+        ):
+            settings.set_in_component_priority_dict("DOWNLOADER_MIDDLEWARES", middleware, priority)
         settings.set_in_component_priority_dict("ITEM_PIPELINES", WarcMetadataPipeline, 300)
         settings.set_in_component_priority_dict("EXTENSIONS", StopExtension, 90)
         settings.set_in_component_priority_dict("EXTENSIONS", WarcStoreExtension, 100)

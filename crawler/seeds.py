@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -79,23 +79,13 @@ def sitemap_lastmods(body: bytes) -> dict[str, datetime]:
 def feed_dates(body: bytes, base_url: str) -> dict[str, datetime]:
     """The newest of ``<updated>``, ``<published>`` (Atom), ``<pubDate>`` and
     ``<dc:date>`` (RSS) of each item link of a feed that gives one."""
-    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
-    root = etree.fromstring(body, parser=parser)
     dates: dict[str, datetime] = {}
-    for element in root.iter() if root is not None else ():
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag == f"{_ATOM}entry":
-            links = _atom_links(element)
+    for element, links in _feed_items(body):
+        if element.tag == f"{_ATOM}entry":
             stamps = [_iso_date(e.text) for e in element if _local(e) in ("updated", "published")]
-        elif tag.rsplit("}", 1)[-1] == "item":
-            link = element.find("link")
-            if link is None:
-                link = element.find("{http://purl.org/rss/1.0/}link")
-            links = [link.text.strip()] if link is not None and link.text else []
+        else:
             stamps = [_rfc822_date(e.text) for e in element if _local(e) == "pubDate"]
             stamps += [_iso_date(e.text) for e in element if _local(e) == "date"]
-        else:
-            continue
         known = [stamp for stamp in stamps if stamp is not None]
         for url in links:
             if known:
@@ -126,29 +116,26 @@ def _rfc822_date(value: str | None) -> datetime | None:
 
 def feed_links(body: bytes, base_url: str) -> list[str]:
     """Item links of an RSS 2.0 / RSS 1.0 / Atom feed, in feed order."""
+    found = [urljoin(base_url, url) for _, links in _feed_items(body) for url in links]
+    return list(dict.fromkeys(found))
+
+
+def _feed_items(body: bytes) -> Iterator[tuple[etree._Element, list[str]]]:
+    """Each Atom entry and RSS item of a feed, in feed order, with its link(s) as written."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True)
     root = etree.fromstring(body, parser=parser)
-    if root is None:
-        return []
-    found: list[str] = []
-    for element in root.iter():
+    for element in root.iter() if root is not None else ():
         tag = element.tag if isinstance(element.tag, str) else ""
         if tag == f"{_ATOM}entry":
-            found.extend(_atom_links(element))
+            yield element, _atom_links(element)
         elif tag.rsplit("}", 1)[-1] == "item":
             link = element.find("link")
             if link is None:
                 link = element.find("{http://purl.org/rss/1.0/}link")
-            if link is not None and link.text:
-                found.append(link.text.strip())
-    return _unique(urljoin(base_url, url) for url in found)
+            yield element, [link.text.strip()] if link is not None and link.text else []
 
 
 def _atom_links(entry: etree._Element) -> list[str]:
     links = entry.findall(f"{_ATOM}link")
     preferred = [link for link in links if link.get("rel", "alternate") == "alternate"]
     return [link.get("href") for link in preferred[:1] if link.get("href")]
-
-
-def _unique(urls: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(urls))

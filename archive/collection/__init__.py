@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from ._capture import Capture, CaptureError, iter_file, size_of
 from ._collection import Analysis, Collection, CollectionNotFound, LastCapture
-from ._history import Outcome, Run
+from ._history import Outcome, Run, stamp
 from ._lastcaptures import LastCaptures, Outlinks, SharedTable
 from ._lock import CollectionBusy
 
@@ -41,4 +41,5 @@ __all__ = [
     "SharedTable",
     "iter_file",
     "size_of",
+    "stamp",
 ]

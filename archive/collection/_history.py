@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["Outcome", "Run", "append_run", "read_runs"]
+__all__ = ["Outcome", "Run", "append_run", "read_runs", "stamp"]
 
 #: ``enqueued``: the run put its start requests into a shared crawl (``counts["enqueued"]``
 #: of them new there) and fetched nothing itself; the cluster's workers crawl them
@@ -37,8 +37,8 @@ class Run:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["started"] = _iso(self.started)
-        data["finished"] = _iso(self.finished)
+        data["started"] = stamp(self.started)
+        data["finished"] = stamp(self.finished)
         data["counts"] = dict(self.counts)
         return data
 
@@ -56,7 +56,8 @@ class Run:
         )
 
 
-def _iso(moment: datetime) -> str:
+def stamp(moment: datetime) -> str:
+    """``moment`` in UTC, ISO 8601 to the second (as the history stores it)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -124,9 +124,7 @@ class RedisFrontier:
 
     def flush(self, worker: str, ops: Sequence[Op]) -> tuple[int, int, int]:
         """Apply pushes and acknowledgements in order, atomically: (added, duplicates, acked)."""
-        flat: list[Any] = []
-        for op in ops:
-            flat.extend(op)
+        flat = [value for op in ops for value in op]
         added, dups, acked = self._run("FLUSH", worker, *flat)
         return int(added), int(dups), int(acked)
 

@@ -26,7 +26,7 @@ from crawler.cluster._captures import RedisLastCaptures
 from crawler.cluster._config import ClusterConfig
 from crawler.cluster._frontier import Op, RedisFrontier, connect
 from crawler.cluster._guard import OUTAGE_ERRORS, RedisDown, RedisGuard
-from crawler.frontier import ID_KEY, CallbackOutputs
+from crawler.frontier import ID_KEY, CallbackOutputs, ChildTracker
 from crawler.stopping import stop_crawl
 from crawler.warcstore import WarcStoreExtension
 
@@ -54,7 +54,7 @@ class _Shard:
     draining: bool = False  # to be given up once nothing of it is in flight
 
 
-class ClusterScheduler(BaseScheduler):
+class ClusterScheduler(ChildTracker, BaseScheduler):
     """Takes requests from the shards this worker holds, pushes every request to its host's
     shard, and acknowledges a request once nothing it produced is missing from the frontier
     (the done rule of :mod:`crawler.frontier`, plus: its items went through the pipelines,
@@ -314,14 +314,6 @@ class ClusterScheduler(BaseScheduler):
         return int(1000 * max(self.delay, getattr(slot, "delay", 0.0)))
 
     # -- done tracking -----------------------------------------------------------------
-
-    def child_yielded(self, parent_id: int) -> None:
-        """Count a request or item yielded by the callback of ``parent_id``."""
-        self._outputs.yielded(parent_id)
-
-    def output_finished(self, parent_id: int) -> None:
-        """The callback of ``parent_id`` yielded its last output."""
-        self._outputs.finished(parent_id)
 
     def request_failed(self, request: Request) -> None:
         """A request ended without a response (download error, refused by a middleware)."""

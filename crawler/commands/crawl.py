@@ -284,15 +284,12 @@ def _check_settings(settings: Any, args: argparse.Namespace) -> Any:
     check_output_file("--stats-json", args.stats_json)
     try:
         config = WarcloomConfig.from_settings(settings)
+        if settings.get("WARCLOOM_REDIS_URL"):
+            from crawler.cluster import ClusterConfig
+
+            ClusterConfig.from_settings(settings)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if settings.get("WARCLOOM_REDIS_URL"):
-        from crawler.cluster import ClusterConfig
-
-        try:
-            ClusterConfig.from_settings(settings)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
     option = "--out" if config.out == Path(args.out) else "WARCLOOM_OUT"
     check_directory(config.out, f"{option} {config.out}")
     problem = chromium_problem(config.render, settings)

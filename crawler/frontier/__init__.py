@@ -82,6 +82,7 @@ from crawler.frontier._tracking import (
     ID_KEY,
     PARENT_KEY,
     CallbackOutputs,
+    ChildTracker,
     FrontierSpiderMiddleware,
 )
 
@@ -91,6 +92,7 @@ __all__ = [
     "INFLIGHT",
     "PARENT_KEY",
     "CallbackOutputs",
+    "ChildTracker",
     "FrontierAddon",
     "FrontierSpiderMiddleware",
     "SqliteScheduler",

@@ -15,7 +15,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.request import RequestFingerprinter, request_from_dict
 
-from crawler.frontier._tracking import ID_KEY, CallbackOutputs, middleware_enabled
+from crawler.frontier._tracking import ID_KEY, CallbackOutputs, ChildTracker, middleware_enabled
 from crawler.stopping import stop_crawl
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ _INSERT = (
 )
 
 
-class SqliteScheduler(BaseScheduler):
+class SqliteScheduler(ChildTracker, BaseScheduler):
     """A Scrapy scheduler whose queue, in-flight set and seen set live in SQLite.
 
     Duplicates are checked against an in-memory set of fingerprints (loaded at open) before
@@ -265,14 +265,6 @@ class SqliteScheduler(BaseScheduler):
         return None
 
     # -- done tracking -----------------------------------------------------------------
-
-    def child_yielded(self, parent_id: int) -> None:
-        """Count a request yielded by the callback of ``parent_id`` (spider middleware)."""
-        self._outputs.yielded(parent_id)
-
-    def output_finished(self, parent_id: int) -> None:
-        """The callback of ``parent_id`` yielded its last output (spider middleware)."""
-        self._outputs.finished(parent_id)
 
     def _on_response(self, response: Response, request: Request, spider: Spider) -> None:
         request_id = request.meta.get(ID_KEY)

@@ -1,13 +1,13 @@
 """The spider middleware that tells the scheduler when a page's links are all stored.
 
 It owns the contract with the scheduler: the two ``request.meta`` keys and the two calls of
-:class:`ChildTracker`, which :class:`~crawler.frontier.SqliteScheduler` implements.
+:class:`ChildTracker`, which :class:`~crawler.frontier.SqliteScheduler` inherits.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from scrapy.http import Request, Response
 from scrapy.utils.conf import build_component_list
@@ -34,15 +34,20 @@ ID_KEY = "warcloom_frontier_id"
 PARENT_KEY = "warcloom_frontier_parent"
 
 
-@runtime_checkable
-class ChildTracker(Protocol):
-    """A scheduler that wants to know when a callback's requests have all been enqueued."""
+class ChildTracker:
+    """A scheduler that wants to know when a callback's requests have all been enqueued (the
+    spider middleware calls these two); it keeps the count in ``_outputs``."""
+
+    _outputs: CallbackOutputs
 
     def child_yielded(self, parent_id: int) -> None:
-        """Count a request yielded by the callback of ``parent_id``."""
+        """Count a request (a cluster worker: or an item) yielded by the callback of
+        ``parent_id``."""
+        self._outputs.yielded(parent_id)
 
     def output_finished(self, parent_id: int) -> None:
         """The callback of ``parent_id`` yielded its last output."""
+        self._outputs.finished(parent_id)
 
 
 class CallbackOutputs:

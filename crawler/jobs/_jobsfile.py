@@ -242,17 +242,13 @@ def _job(base: Path, name: str, table: Mapping[str, Any]) -> Job:
     depth = _opt(table, "depth", int)
     if depth is not None and (isinstance(depth, bool) or depth < 0):
         raise _Mistake("depth", f"expected a whole number >= 0, got {depth!r}")
-    follow = _opt(table, "follow", str)
-    if follow is not None and follow not in FOLLOW:
-        raise _Mistake("follow", f"expected one of {', '.join(FOLLOW)}, got {follow!r}")
+    follow = _opt(table, "follow", str, FOLLOW)
     durations = {}
     for key in ("revisit_after", "revisit_min", "revisit_max"):
         durations[key] = _opt(table, key, str)
         if durations[key] is not None:
             _duration(durations[key], key)
-    revisit = _opt(table, "revisit", str)
-    if revisit is not None and revisit not in REVISIT:
-        raise _Mistake("revisit", f"expected one of {', '.join(REVISIT)}, got {revisit!r}")
+    revisit = _opt(table, "revisit", str, REVISIT)
     redis = _opt(table, "redis", str)
     if redis is not None and not redis.startswith(("redis://", "rediss://", "unix://")):
         raise _Mistake("redis", f"expected a redis://, rediss:// or unix:// URL, got {redis!r}")
@@ -311,12 +307,14 @@ def _duration(text: str, key: str) -> timedelta:
         raise _Mistake(key, str(exc)) from None
 
 
-def _opt(table: Mapping[str, Any], key: str, kind: type) -> Any:
+def _opt(table: Mapping[str, Any], key: str, kind: type, choices: tuple[str, ...] = ()) -> Any:
     value = table.get(key)
     if value is None:
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise _Mistake(key, f"expected {_TYPE_NAMES[kind]}, got {value!r}")
+    if choices and value not in choices:
+        raise _Mistake(key, f"expected one of {', '.join(choices)}, got {value!r}")
     return value
 
 

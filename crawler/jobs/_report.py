@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from archive.changes import CHANGE_KINDS
-from archive.collection import Run
+from archive.collection import Run, stamp
 
 __all__ = ["format_counts", "format_history_line", "format_result", "stamp"]
-
-
-def stamp(moment: datetime) -> str:
-    """``moment`` in UTC, ISO 8601 to the second (as the history stores it)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_counts(counts: Mapping[str, int]) -> str:

@@ -5,11 +5,21 @@ The server (`server.py`) only looks routes up and writes them."""
 
 from __future__ import annotations
 
-from crawler.sample_site._chrome import escape_text
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from crawler.sample_site._chrome import (
+    FOOTER,
+    SECTIONS,
+    SITE_NAME,
+    TAGS,
+    escape_text,
+    info_path,
+    slugify,
+)
 from crawler.sample_site._content import ArticleText, corpus, special_texts
-from crawler.sample_site._graph import link_orphans, link_pool, reach
-from crawler.sample_site._html import content_type, render_article
-from crawler.sample_site._listing import discovery_routes, list_routes
+from crawler.sample_site._html import content_type, render_article, render_list
 from crawler.sample_site._media import PICTURED, figure_html, static_routes
 from crawler.sample_site._scripted import scripted_routes
 from crawler.sample_site._special import (
@@ -37,9 +47,7 @@ from crawler.sample_site._types import (
 __all__ = ["build_site"]
 
 
-def build_site(
-    base_url: str, cdn_url: str | None = None
-) -> tuple[dict[str, Route], SiteManifest]:
+def build_site(base_url: str, cdn_url: str | None = None) -> tuple[dict[str, Route], SiteManifest]:
     """Every route of the site served at `base_url`, by path, and the manifest; `cdn_url`:
     another host whose wire photo one article shows."""
     specials = special_texts()
@@ -179,3 +187,138 @@ def _info(page: Page, reachable: bool) -> ArticleInfo:
         related_paths=tuple(h for _, _, h in page.related),
         reachable=reachable,
     )
+
+
+# The related-reading graph. Over the pool of reachable articles a ring (k -> k+1) keeps
+# everything reachable from the seed and strided extra links make it a web; pages kept out of
+# the pool link into it, but nothing in it links back. `reach` walks the graph as a crawler
+# that follows related links and redirects, and obeys robots.txt, would.
+def link_pool(pool: list[Page], special_links: dict[int, list[tuple[str, str]]]) -> None:
+    """Give each page of the pool 2 to 8 related links: picks from the pool, then the
+    (title, href) links `special_links` holds for its index. Every fourth page also gets a
+    link inside its second paragraph."""
+    m = len(pool)
+    for k, page in enumerate(pool):
+        n_links = 3 + (k * 5) % 6
+        extra = special_links.get(k, [])
+        picks: list[Page] = []
+        for step in (1, 7 * k + 3, 13 * k + 5, k + m // 2, 3 * k + 11, 5 * k + 2, 11 * k + 1, 2):
+            cand = pool[(k + step) % m] if step in (1, 2) else pool[step % m]
+            if cand is not page and cand not in picks:
+                picks.append(cand)
+        picks = picks[: max(2, n_links - len(extra))]
+        page.related = [(_label(c), c.text.title, c.path) for c in picks]
+        page.related += [("", t, h) for t, h in extra]
+        if k % 4 == 1:
+            page.body_links[1] = pool[(k + 5) % m].path
+
+
+def link_orphans(orphans: list[Page], pool: list[Page]) -> None:
+    """Four related links into the pool for each page outside it."""
+    m = len(pool)
+    for j, page in enumerate(orphans):
+        picks = [pool[(j * 9 + s) % m] for s in (0, 4, 17, 30)]
+        page.related = [(_label(c), c.text.title, c.path) for c in picks]
+
+
+def reach(seed: str, pages: dict[str, Page], redirects: dict[str, str]) -> set[str]:
+    """Article paths reachable from the seed through related links (and redirects)."""
+    seen = {seed}
+    todo = [seed]
+    while todo:
+        for _, _, href in pages[todo.pop()].related:
+            while href in redirects:
+                href = redirects[href]
+            if href in pages and href not in seen and not href.startswith(DISALLOWED_PREFIX):
+                seen.add(href)
+                todo.append(href)
+    return seen
+
+
+def _label(page: Page) -> str:
+    """The label a `related`-style block shows before a link: English articles' section."""
+    return page.text.section if page.text.language == "en" else ""
+
+
+# Discovery files (robots.txt, sitemap, RSS feed), the list pages that make the site look
+# like a site (front page, sections, tags, about pages).
+def discovery_routes(pages: list[Page], newest: list[Page], base_url: str) -> dict[str, Route]:
+    """robots.txt (one disallowed prefix, the sitemap), the sitemap of every corpus article,
+    and an RSS feed of the newest."""
+    robots = f"User-agent: *\nDisallow: {DISALLOWED_PREFIX}\n\nSitemap: {base_url}/sitemap.xml\n"
+    return {
+        "/robots.txt": Route(
+            200, (("Content-Type", "text/plain; charset=utf-8"),), robots.encode()
+        ),
+        "/sitemap.xml": Route(
+            200, (("Content-Type", "application/xml; charset=utf-8"),), _sitemap(pages, base_url)
+        ),
+        "/rss.xml": Route(
+            200, (("Content-Type", "application/rss+xml; charset=utf-8"),), _rss(newest, base_url)
+        ),
+    }
+
+
+def list_routes(
+    pages: list[Page], newest: list[Page], nav_only: str, base_url: str
+) -> dict[str, Route]:
+    """The front page (newest articles), the news and Chinese lists, one page per section and
+    per tag, and the about pages the footer links."""
+
+    def page(title: str, items: Iterable[tuple[str, str]]) -> Route:
+        return html_route(render_list(title, items, nav_only, base_url))
+
+    routes = {
+        "/": page(SITE_NAME, ((p.text.title, p.path) for p in newest)),
+        "/section/news.html": page("News", ((p.text.title, p.path) for p in pages)),
+        "/section/chinese.html": page(
+            "中文资讯", ((p.text.title, p.path) for p in pages if p.text.language != "en")
+        ),
+    }
+    for name, slug in SECTIONS:
+        items = ((p.text.title, p.path) for p in pages if p.text.section == name)
+        routes[f"/section/{slug}.html"] = page(name, items)
+    for tag in TAGS:
+        items = (
+            (p.text.title, p.path)
+            for p in pages
+            if tag.lower() in " ".join(p.text.paragraphs).lower()
+        )
+        routes[f"/tag/{slugify(tag)}.html"] = page(f"Tag: {tag}", items)
+    for label in FOOTER:
+        path = info_path(label)
+        if path.startswith("/about/"):
+            routes[path] = page(label, [("Back to the front page", "/")])
+    return routes
+
+
+def _sitemap(pages: list[Page], base_url: str) -> bytes:
+    urls = "\n".join(
+        f"  <url><loc>{escape_text(base_url + p.path)}</loc>"
+        f"<lastmod>{p.text.published.isoformat()}</lastmod></url>"
+        for p in pages
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{urls}\n</urlset>\n"
+    ).encode()
+
+
+def _rss(pages: list[Page], base_url: str) -> bytes:
+    items = []
+    for p in pages:
+        when = datetime.combine(p.text.published, datetime.min.time(), UTC)
+        items.append(
+            f"<item><title>{escape_text(p.text.title)}</title><link>{base_url}{p.path}</link>"
+            f'<guid isPermaLink="true">{base_url}{p.path}</guid>'
+            f"<pubDate>{format_datetime(when.replace(hour=9, minute=30))}</pubDate>"
+            f"<description>{escape_text(p.text.paragraphs[0])}</description></item>"
+        )
+    joined = "\n".join(items)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>\n'
+        f"<title>{SITE_NAME}</title><link>{base_url}/</link>"
+        f"<description>Textile and garment industry news</description>\n{joined}\n"
+        "</channel></rss>\n"
+    ).encode()

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 
+from crawler.sample_site._chrome import slugify
+
 __all__ = ["ArticleText", "corpus", "special_texts"]
 
 
@@ -1006,16 +1008,6 @@ def _title_case(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split(" "))
 
 
-def _slugify(title: str) -> str:
-    out = []
-    for ch in title.lower():
-        if ch.isascii() and ch.isalnum():
-            out.append(ch)
-        elif out and out[-1] != "-":
-            out.append("-")
-    return "".join(out).strip("-")
-
-
 def _generated(count: int) -> list[ArticleText]:
     rng = random.Random(20150101)
     articles: list[ArticleText] = []
@@ -1051,7 +1043,7 @@ def _generated(count: int) -> list[ArticleText]:
         used.update(paragraphs)
         articles.append(
             ArticleText(
-                key=_slugify(title),
+                key=slugify(title),
                 title=title,
                 language="en",
                 section=kind.section,

@@ -94,11 +94,8 @@ class ArticlesSpider(scrapy.Spider):
         )
         spider.renderer = PageRenderer.from_crawler(crawler, spider.pool, spider.seed_hosts)
         spider.pool.start()
-        crawler.signals.connect(spider._close_pool, signal=signals.spider_closed)
+        crawler.signals.connect(spider.pool.close, signal=signals.spider_closed)
         return spider
-
-    def _close_pool(self) -> None:
-        self.pool.close()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         # seeds, sitemaps and feeds are fetched in full on every crawl, never revisited
