@@ -44,6 +44,10 @@ class HeldNewsSite(NewsSite):
     def pages(self) -> set[str]:
         return {self.url("/"), *(self.url(path) for path in self.articles)}
 
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()  # a request still held ends (a failed test: none waits on)
+        super().__exit__(*exc)
+
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         if handler.path == self.held and not self.release.is_set():
             self.release.wait(HOLD_GUARD)
