@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from collections.abc import Iterator
 
 import pytest
+import redis
 from cluster_helpers import crawl_name, redis_or_skip
+from scrapy import Request
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 
 from crawler.cluster import ClusterConfig, RedisFrontier, connect, redacted
+from crawler.cluster._scheduler import ClusterScheduler
 
 
 @pytest.fixture
@@ -140,3 +145,42 @@ def test_status_shows_workers_shards_and_queues(
     [snapshot] = json.loads(capsys.readouterr().out)
     assert snapshot["counts"]["queued"] == 4 and snapshot["workers"][0]["details"]["pid"] == 42
     assert main(["status", "--redis", redis_url, "--collection", "no-such-crawl-here"]) == 1
+
+
+class _AnswerLost(RedisFrontier):
+    """The frontier, with the answer of its next take lost after Redis ran it (an outage
+    between the script and its reply)."""
+
+    lose_next_take = True
+
+    def take(self, worker: str, host: str, most: int, delay_ms: int) -> tuple[str, list[bytes]]:
+        answer = super().take(worker, host, most, delay_ms)
+        if self.lose_next_take:
+            self.lose_next_take = False
+            raise redis.ConnectionError("Connection closed by server.")
+        return answer
+
+
+def test_a_take_whose_answer_is_lost_strands_no_request(frontier: RedisFrontier) -> None:
+    lossy = _AnswerLost(frontier.client, frontier.collection)
+    urls = [f"http://a.test/{i}" for i in range(3)]
+    lossy.flush(
+        "seeder",
+        [("P", "a.test", url.encode(), 0, 0, pickle.dumps(Request(url).to_dict())) for url in urls],
+    )
+    crawler = get_crawler(settings_dict={"CONCURRENT_REQUESTS_PER_DOMAIN": 1})
+    scheduler = ClusterScheduler(crawler, ClusterConfig("redis://x", frontier.collection), lossy)
+    scheduler._delay_ms = lambda host: 0  # type: ignore[method-assign]  # (no engine here)
+    clock = [0.0]
+    scheduler.guard.clock = lambda: clock[0]
+    assert scheduler.next_request() is None  # claimed the shard, then the take's answer was lost
+    assert frontier.snapshot().counts["inflight"] == 2  # Redis leased two to this worker
+    clock[0] += 60  # past the guard's retry time: Redis answers again
+    fetched = []
+    while (request := scheduler.next_request()) is not None:
+        fetched.append(request.url)
+        scheduler.request_failed(request)  # ends it: acknowledged at the next flush
+    scheduler.next_request()  # the last acknowledgement goes out
+    assert sorted(fetched) == urls  # the two leased by the lost take too, each once
+    assert frontier.snapshot().counts["inflight"] == 0
+    assert frontier.finish()

@@ -27,7 +27,8 @@ Keys, all under ``warcloom:<collection>:`` (one crawl per collection name):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +134,20 @@ class RedisFrontier:
         [])`` (all leased), ``("released", [])`` (drained, given up) or ``("lost", [])``."""
         state, *data = self._run("TAKE", worker, host, most, delay_ms)
         return state.decode(), data
+
+    def leased_unknown(self, worker: str, host: str, known: Iterable[bytes]) -> list[bytes]:
+        """The requests of ``host``'s shard leased to ``worker`` and not in ``known`` (what it
+        has in hand): what a take whose answer was lost in an outage leased; none if the
+        shard is not the worker's any more (its leases were queued again at the takeover)."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hget(self.prefix + "owner", host)
+        pipe.lrange(self.prefix + "p:" + host, 0, -1)
+        owner, leased = pipe.execute()
+        if owner is None or owner.decode() != worker:
+            return []
+        unknown = Counter(leased)
+        unknown.subtract(known)
+        return list(unknown.elements())
 
     def release(self, worker: str, host: str, delay_ms: int) -> int:
         """Give a held shard up; its leased requests are queued again (their number)."""

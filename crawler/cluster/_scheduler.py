@@ -52,6 +52,7 @@ class _Shard:
     inflight: int = 0  # leased to us and not acknowledged
     idle_until: float = 0.0  # monotonic time before which its queue is not asked again
     draining: bool = False  # to be given up once nothing of it is in flight
+    unsure: bool = False  # a take failed in an outage: it may have leased what we never got
 
 
 class ClusterScheduler(ChildTracker, BaseScheduler):
@@ -249,8 +250,11 @@ class ClusterScheduler(ChildTracker, BaseScheduler):
         for attempt in range(2):
             now = time.monotonic()
             for host, shard in list(self._shards.items()):
+                if shard.unsure:
+                    self._take_up_lost_leases(host, shard)
                 if shard.draining or shard.inflight >= self.per_shard or shard.idle_until > now:
                     continue
+                shard.unsure = True  # until the answer is here
                 state, data = self.guard.call(
                     self.frontier.take,
                     self.worker,
@@ -258,6 +262,7 @@ class ClusterScheduler(ChildTracker, BaseScheduler):
                     self.per_shard - shard.inflight,
                     self._delay_ms(host),
                 )
+                shard.unsure = False
                 if state == "ok":
                     shard.inflight += len(data)
                     self._ready.extend((host, item) for item in data)
@@ -269,6 +274,24 @@ class ClusterScheduler(ChildTracker, BaseScheduler):
             if attempt or now < self._next_claim:
                 return
             self._claim(now)
+
+    def _take_up_lost_leases(self, host: str, shard: _Shard) -> None:
+        """Requests a take leased to us before its answer was lost stay leased to us, and
+        would keep the crawl from finishing: fetch them as if that take had answered."""
+        known = [data for h, data in self._inflight.values() if h == host]
+        known += [data for h, data in self._ready if h == host]
+        known += [op[2] for op in self._ops if op[0] == "A" and op[1] == host]
+        lost = self.guard.call(self.frontier.leased_unknown, self.worker, host, known)
+        shard.unsure = False
+        if lost:
+            logger.warning(
+                "cluster: %d request(s) of %s leased by a take whose answer was lost: fetched now",
+                len(lost),
+                host,
+            )
+            self._inc("warcloom/cluster/lost_leases_taken_up", len(lost))
+            shard.inflight += len(lost)
+            self._ready.extend((host, data) for data in lost)
 
     def _claim(self, now: float) -> None:
         room = max(1, self.concurrency - sum(s.inflight for s in self._shards.values()))
