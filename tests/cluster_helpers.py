@@ -123,9 +123,12 @@ def overlaps(served: list[Served]) -> list[tuple[str, str]]:
 
 
 def handovers(served: list[Served]) -> list[float]:
-    """Seconds between consecutive request starts made by different workers (User-Agents)."""
+    """Seconds from the server beginning to answer one worker's request to the next request
+    it read, when that came from another worker (User-Agent). Both times err only towards a
+    longer gap whatever the load: the answer cannot have reached its worker (nor the worker
+    given the host up) before ``replied``, and ``start`` is taken after the request came."""
     ordered = sorted(served, key=lambda r: r.start)
-    return [b.start - a.start for a, b in itertools.pairwise(ordered) if a.agent != b.agent]
+    return [b.start - a.replied for a, b in itertools.pairwise(ordered) if a.agent != b.agent]
 
 
 class RedisProxy:

@@ -112,13 +112,15 @@ def test_three_workers_crawl_every_page_once_politely(tmp_path: Path) -> None:
     assert {u: n for u, n in counts.items() if n > 1} == {}
     # one request at a time per host, whichever worker sends it; when a host changes
     # hands, the next worker's first request comes at least the delay after the last
-    # one's (within one worker, the delay is Scrapy's, counted when a request is sent: a
-    # CPU-starved worker may send one late, so the server's gaps say nothing there)
+    # one was answered (measured so that a starved server thread errs only towards a
+    # longer gap; Redis counts whole milliseconds). Within one worker, the delay is
+    # Scrapy's, counted when a request is sent: a CPU-starved worker may send one late,
+    # so the server's gaps say nothing there
     changes = 0
     for host, log in served.items():
         assert overlaps(log) == [], host
         gaps = handovers(log)
-        assert all(gap >= delay for gap in gaps), (host, gaps)
+        assert all(gap >= delay - 0.001 for gap in gaps), (host, gaps)
         changes += len(gaps)
     assert changes >= 2
     stats = [json.loads((tmp_path / f"w{n}" / "stats.json").read_text()) for n in range(3)]

@@ -29,8 +29,9 @@ class Served(NamedTuple):
     """One request the site served."""
 
     path: str
-    start: float  # time.monotonic() when its request line was read
-    end: float  # ... and when its response was written
+    start: float  # time.monotonic() once its request was read
+    replied: float  # ... before its response began to be written (its client cannot have it)
+    end: float  # ... and once its response was written
     agent: str  # the client's User-Agent
 
 
@@ -203,12 +204,14 @@ class _Handler(BaseHTTPRequestHandler):
         target = self._target()
         if target is None:
             return
+        route = self.server.site._lookup(target)
+        replied = time.monotonic()
         try:
-            self._send_route(self.server.site._lookup(target), head)
+            self._send_route(route, head)
         finally:
             site = self.server.site
             agent = self.headers.get("User-Agent", "")
-            site._record(site.served, Served(target, start, time.monotonic(), agent))
+            site._record(site.served, Served(target, start, replied, time.monotonic(), agent))
 
     def _send_route(self, route: Route, head: bool) -> None:
         if route.mode == "plain":
