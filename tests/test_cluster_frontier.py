@@ -58,20 +58,21 @@ def test_pushes_are_deduplicated_and_acknowledged_in_order(frontier: RedisFronti
 def test_a_shard_is_held_by_one_worker_and_taken_over_after_its_lease(
     frontier: RedisFrontier,
 ) -> None:
+    lease = 2000  # ms: longer than any pause of a loaded machine between two calls
     frontier.flush("w1", [push("a.test", str(i), f"a{i}") for i in range(3)])
     for worker in ("w1", "w2"):
-        frontier.renew(worker, 300, {}, [])
-    assert frontier.claim("w1", 300, 10) == (["a.test"], [])
-    assert frontier.claim("w2", 300, 10) == ([], [])  # held by w1
+        frontier.renew(worker, lease, {}, [])
+    assert frontier.claim("w1", lease, 10) == (["a.test"], [])
+    assert frontier.claim("w2", lease, 10) == ([], [])  # held by w1
     assert frontier.take("w2", "a.test", 1, 0) == ("lost", [])
     assert frontier.take("w1", "a.test", 2, 0) == ("ok", [b"a0", b"a1"])
-    time.sleep(0.5)  # w1 goes silent: its lease expires
-    frontier.renew("w2", 300, {}, [])
-    claimed, taken = frontier.claim("w2", 300, 10)
+    time.sleep(lease / 1000 + 0.2)  # w1 goes silent: its lease expires
+    frontier.renew("w2", lease, {}, [])
+    claimed, taken = frontier.claim("w2", lease, 10)
     assert claimed == ["a.test"] and taken == [("a.test", "w1", 2)]
     # its leased requests come back first, in their order
     assert frontier.take("w2", "a.test", 5, 0) == ("ok", [b"a0", b"a1", b"a2"])
-    assert frontier.renew("w1", 300, {}, ["a.test"]).lost == ["a.test"]
+    assert frontier.renew("w1", lease, {}, ["a.test"]).lost == ["a.test"]
     # w1 finished a0 after all (its records and links are in): the lease ends either way
     frontier.flush("w1", [("A", "a.test", b"a0")])
     assert frontier.snapshot().counts["inflight"] == 2
@@ -96,10 +97,10 @@ def test_workers_get_a_fair_share_and_wait_the_delay_after_a_handover(
     assert len(mine) == 2
     host = mine[0]
     frontier.flush("w1", [push(host, "x", "later")])
-    assert frontier.release("w2", host, 600) == 0
+    assert frontier.release("w2", host, 3000) == 0  # long enough for any machine's pause
     assert frontier.claim("w1", 5000, 10) == ([], [])  # w1 has its share
     assert frontier.claim("w2", 5000, 10) == ([], [])  # not before the delay is over
-    time.sleep(0.8)
+    time.sleep(3.1)
     assert frontier.claim("w2", 5000, 10)[0] == [host]
 
 

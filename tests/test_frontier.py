@@ -164,14 +164,13 @@ def test_spider_middleware_tags_and_finishes() -> None:
     assert not s._inflight
 
 
-def test_enqueue_throughput_smoke() -> None:
+def test_a_large_uncommitted_batch_dedupes_as_it_goes() -> None:
     s = make(commit_ops=10_000)
     requests = [Request(f"http://x/{i % 1000}") for i in range(10_000)]
-    started = time.perf_counter()
     accepted = sum(s.enqueue_request(r) for r in requests)
     s.commit()
     assert accepted == 1000
-    assert time.perf_counter() - started < 5
+    assert len(s) == 1000
 
 
 def test_middleware_detection_and_addon() -> None:
