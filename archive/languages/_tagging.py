@@ -118,6 +118,13 @@ _CODES: dict[str, str] = {
     "zh": "zho",
 }
 
+#: Script groups tagged by their script alone: kana (Japanese), Hangul (Korean) and the above.
+_ONE_LANGUAGE_GROUPS: dict[str, str] = {
+    "ja": "ja",
+    "ko": "ko",
+    **{group: tag for group, (tag, _) in SCRIPT_TAGS.items()},
+}
+
 _SAMPLE_CHARS = 1000  # page-level sample per script: ~170 words
 _SAMPLE_PARTS = 7  # one per langdetect trial: paragraphs in other languages split the vote
 _PARAGRAPH_CHARS = 600  # per-paragraph langdetect sample, when the page is mixed
@@ -267,8 +274,7 @@ def _tagging(paragraphs: Sequence[str], min_chars: int) -> _Tagging:
             continue
         if group == "han":
             _judge_han(members, weights, found)
-        elif group in ("ko", "ja") or group in SCRIPT_TAGS:
-            tag = SCRIPT_TAGS[group][0] if group in SCRIPT_TAGS else group
+        elif tag := _ONE_LANGUAGE_GROUPS.get(group):
             for para in members:
                 weights[tag] += para.letters
                 found[para.index] = (tag, para.script_share)
