@@ -149,39 +149,67 @@ def test_status_shows_workers_shards_and_queues(
 
 
 class _AnswerLost(RedisFrontier):
-    """The frontier, with the answer of its next take lost after Redis ran it (an outage
-    between the script and its reply)."""
+    """The frontier, with the answer of its next ``lose`` script (TAKE, CLAIM) lost after
+    Redis ran it (an outage between the script and its reply)."""
 
-    lose_next_take = True
+    def __init__(self, frontier: RedisFrontier, lose: str) -> None:
+        super().__init__(frontier.client, frontier.collection)
+        self.lose: str | None = lose
 
-    def take(self, worker: str, host: str, most: int, delay_ms: int) -> tuple[str, list[bytes]]:
-        answer = super().take(worker, host, most, delay_ms)
-        if self.lose_next_take:
-            self.lose_next_take = False
+    def _run(self, name: str, *args: object) -> object:
+        answer = super()._run(name, *args)
+        if name == self.lose:
+            self.lose = None
             raise redis.ConnectionError("Connection closed by server.")
         return answer
 
 
-def test_a_take_whose_answer_is_lost_strands_no_request(frontier: RedisFrontier) -> None:
-    lossy = _AnswerLost(frontier.client, frontier.collection)
+def _lossy_scheduler(frontier: RedisFrontier, lose: str) -> tuple[ClusterScheduler, list[str]]:
+    """A scheduler on a crawl of three queued URLs whose next ``lose`` answer is lost; its
+    guard's clock stands still until the test moves it."""
     urls = [f"http://a.test/{i}" for i in range(3)]
-    lossy.flush(
+    frontier.flush(
         "seeder",
         [("P", "a.test", url.encode(), 0, 0, pickle.dumps(Request(url).to_dict())) for url in urls],
     )
     crawler = get_crawler(settings_dict={"CONCURRENT_REQUESTS_PER_DOMAIN": 1})
+    lossy = _AnswerLost(frontier, lose)
     scheduler = ClusterScheduler(crawler, ClusterConfig("redis://x", frontier.collection), lossy)
     scheduler._delay_ms = lambda host: 0  # type: ignore[method-assign]  # (no engine here)
-    clock = [0.0]
-    scheduler.guard.clock = lambda: clock[0]
-    assert scheduler.next_request() is None  # claimed the shard, then the take's answer was lost
-    assert frontier.snapshot().counts["inflight"] == 2  # Redis leased two to this worker
-    clock[0] += 60  # past the guard's retry time: Redis answers again
+    scheduler.guard.clock = lambda: 0.0
+    return scheduler, urls
+
+
+def _fetch_all(scheduler: ClusterScheduler) -> list[str]:
+    """Take every request the scheduler gives, each ended (acknowledged) at once."""
     fetched = []
     while (request := scheduler.next_request()) is not None:
         fetched.append(request.url)
         scheduler.request_failed(request)  # ends it: acknowledged at the next flush
     scheduler.next_request()  # the last acknowledgement goes out
-    assert sorted(fetched) == urls  # the two leased by the lost take too, each once
+    return fetched
+
+
+def test_a_take_whose_answer_is_lost_strands_no_request(frontier: RedisFrontier) -> None:
+    scheduler, urls = _lossy_scheduler(frontier, "TAKE")
+    assert scheduler.next_request() is None  # claimed the shard, then the take's answer was lost
+    assert frontier.snapshot().counts["inflight"] == 2  # Redis leased two to this worker
+    scheduler.guard.clock = lambda: 60.0  # past the guard's retry time: Redis answers again
+    assert sorted(_fetch_all(scheduler)) == urls  # the two leased by the lost take too, once
+    assert frontier.snapshot().counts["inflight"] == 0
+    assert frontier.finish()
+
+
+def test_a_claim_whose_answer_is_lost_is_taken_up_at_the_next_heartbeat(
+    frontier: RedisFrontier,
+) -> None:
+    scheduler, urls = _lossy_scheduler(frontier, "CLAIM")
+    assert scheduler.next_request() is None  # Redis gave it the shard; the answer was lost
+    assert frontier.client.hget(frontier.prefix + "owner", "a.test") == scheduler.worker.encode()
+    scheduler.guard.clock = lambda: 60.0  # past the guard's retry time: Redis answers again
+    assert scheduler.next_request() is None  # its fair share is held: no claim gives it
+    scheduler._heartbeat()  # its lease has not run out: nobody else may take it
+    assert sorted(_fetch_all(scheduler)) == urls
+    assert scheduler.stats.get_value("warcloom/cluster/lost_claims_taken_up") == 1
     assert frontier.snapshot().counts["inflight"] == 0
     assert frontier.finish()

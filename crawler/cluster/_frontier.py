@@ -76,6 +76,7 @@ class Heartbeat:
     queued: int
     inflight: int
     scope: int  # how many allowed domains and seed hosts the crawl has
+    unknown: list[str]  # shards held that the worker did not name (a claim's answer lost)
 
 
 @dataclass(frozen=True)
@@ -164,10 +165,18 @@ class RedisFrontier:
     def renew(
         self, worker: str, lease_ms: int, info: dict[str, Any], hosts: Sequence[str]
     ) -> Heartbeat:
-        lost, workers, active, queued, inflight, domains = self._run(
+        lost, workers, active, queued, inflight, domains, unknown = self._run(
             "RENEW", worker, lease_ms, json.dumps(info), *hosts
         )
-        return Heartbeat([h.decode() for h in lost], workers, active, queued, inflight, domains)
+        return Heartbeat(
+            [h.decode() for h in lost],
+            workers,
+            active,
+            queued,
+            inflight,
+            domains,
+            sorted(h.decode() for h in unknown),
+        )
 
     def share_scope(
         self, domains: Sequence[str], seed_hosts: Sequence[str]

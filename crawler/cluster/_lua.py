@@ -168,26 +168,34 @@ return {got, taken}
 
 #: Heartbeat of worker ARGV[1]: its registration (ARGV[3], JSON) and the leases of the
 #: shards it holds, ARGV[4...], renewed for ARGV[2] ms. Returns {lost shards, live workers,
-#: shards with work, queued, in flight, size of the crawl's scope}.
+#: shards with work, queued, in flight, size of the crawl's scope, shards held that it did
+#: not name (a claim whose answer it never had)}.
 RENEW = (
     _PRELUDE
     + """
 local me, lease = ARGV[1], tonumber(ARGV[2])
 redis.call('ZADD', P .. 'alive', now, me)
 redis.call('HSET', P .. 'workers', me, ARGV[3])
-local lost = {}
+local lost, named, unknown = {}, {}, {}
 for i = 4, #ARGV do
+  named[ARGV[i]] = true
   if redis.call('HGET', P .. 'owner', ARGV[i]) == me then
     redis.call('ZADD', P .. 'leases', 'XX', now + lease, ARGV[i])
   else
     lost[#lost + 1] = ARGV[i]
   end
 end
+for _, host in ipairs(redis.call('SMEMBERS', P .. 'held:' .. me)) do
+  if not named[host] and redis.call('HGET', P .. 'owner', host) == me then
+    redis.call('ZADD', P .. 'leases', 'XX', now + lease, host)
+    unknown[#unknown + 1] = host
+  end
+end
 local active = redis.call('ZCARD', P .. 'free') + redis.call('HLEN', P .. 'owner')
 local c = redis.call('HMGET', P .. 'count', 'queued', 'inflight')
 return {lost, redis.call('ZCARD', P .. 'alive'), active, tonumber(c[1] or '0'),
         tonumber(c[2] or '0'),
-        redis.call('SCARD', P .. 'domains') + redis.call('SCARD', P .. 'seedhosts')}
+        redis.call('SCARD', P .. 'domains') + redis.call('SCARD', P .. 'seedhosts'), unknown}
 """
 )
 

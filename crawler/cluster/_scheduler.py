@@ -308,17 +308,20 @@ class ClusterScheduler(ChildTracker, BaseScheduler):
                 back,
             )
             self._inc("warcloom/cluster/takeovers")
-        for host in claimed:
-            self._shards.setdefault(host, _Shard())
-            self._inc("warcloom/cluster/shards_claimed")
         if claimed:
+            self._hold(claimed)
             logger.info("cluster: shard(s) claimed: %s", ", ".join(claimed))
-            # their hosts are in the crawl's scope by now (a worker shares its scope before
-            # it pushes): know it before fetching, or they would be refused as offsite or
-            # private, and those refusals are final
-            self._share_scope()
         else:
             self._next_claim = now + RETRY_EMPTY
+
+    def _hold(self, hosts: list[str]) -> None:
+        for host in hosts:
+            self._shards.setdefault(host, _Shard())
+            self._inc("warcloom/cluster/shards_claimed")
+        # their hosts are in the crawl's scope by now (a worker shares its scope before it
+        # pushes): know it before fetching, or they would be refused as offsite or private,
+        # and those refusals are final
+        self._share_scope()
 
     def _drop_shard(self, host: str, why: str) -> None:
         self._shards.pop(host, None)
@@ -416,6 +419,16 @@ class ClusterScheduler(ChildTracker, BaseScheduler):
             self._share_scope()
         for host in beat.lost:
             self._drop_shard(host, "lost")
+        if beat.unknown:
+            logger.warning(
+                "cluster: shard(s) %s held in Redis by this worker, which never had the "
+                "answer of their claim: taken up",
+                ", ".join(beat.unknown),
+            )
+            self._inc("warcloom/cluster/lost_claims_taken_up", len(beat.unknown))
+            self._hold(beat.unknown)
+            for host in beat.unknown:  # (and whatever a take of it leased, if one did)
+                self._shards[host].unsure = True
         share = math.ceil(beat.active_shards / max(beat.workers, 1))
         keep = [h for h, s in self._shards.items() if not s.draining]
         if beat.workers > 1 and len(keep) > share:
