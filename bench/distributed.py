@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from crawler.cluster import RedisFrontier, connect  # noqa: E402
-from crawler.cluster._captures import shared_table_size  # noqa: E402
+from crawler.cluster._frontier import shared_table_size  # noqa: E402
 
 WORDS = (
     "textile exporters reported steady orders for cotton yarn while dyeing mills upgraded "

@@ -16,7 +16,8 @@ from archive.collection import Collection, LastCapture, LastCaptures, Outlinks
 from archive.collection._lastcaptures import encode_analysis, encode_capture, url_key
 from archive.links import Link
 from crawler.cluster import RedisDown, RedisGuard, connect
-from crawler.cluster._captures import RedisLastCaptures, shared_table_size
+from crawler.cluster._captures import RedisLastCaptures
+from crawler.cluster._frontier import shared_table_size
 
 URL = "http://news.test/2026/mills.html"
 

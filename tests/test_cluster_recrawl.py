@@ -30,7 +30,7 @@ from test_replay import call
 from archive.records import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, parse_warc_fields
 from archive.replay import make_app
 from crawler.cluster import connect
-from crawler.cluster._captures import shared_table_size
+from crawler.cluster._frontier import shared_table_size
 
 EDITED, BOILERPLATE, REMOVED = "/news/1.html", "/news/2.html", "/news/3.html"
 NEW_LINKED, NEW_HOME = "/news/new-a.html", "/news/new-b.html"

@@ -28,15 +28,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass
-from typing import Any
 
 import redis
 from scrapy.statscollectors import StatsCollector
 
 from crawler.cluster._guard import RedisDown, RedisGuard
 
-__all__ = ["ANALYSES", "CAPTURES", "RedisLastCaptures", "SharedTableSize", "shared_table_size"]
+__all__ = ["ANALYSES", "CAPTURES", "RedisLastCaptures"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,43 +145,3 @@ class RedisLastCaptures:
     def _inc(self, key: str, count: int = 1) -> None:
         if self.stats is not None and count:
             self.stats.inc_value(key, count)
-
-
-@dataclass(frozen=True)
-class SharedTableSize:
-    """The shared table of a crawl: URLs, and Redis memory (``MEMORY USAGE``, every
-    element counted) of its two hashes."""
-
-    urls: int
-    analyses: int
-    captures_bytes: int
-    analyses_bytes: int
-
-    @property
-    def bytes_per_url(self) -> float:
-        return (self.captures_bytes + self.analyses_bytes) / max(self.urls, 1)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "urls": self.urls,
-            "analyses": self.analyses,
-            "captures bytes": self.captures_bytes,
-            "analyses bytes": self.analyses_bytes,
-            "bytes per URL": round(self.bytes_per_url, 1),
-        }
-
-
-def shared_table_size(client: redis.Redis, collection: str) -> SharedTableSize:
-    """Measure the shared last-captures table of ``collection`` (walks every element: for
-    benchmarks, not for a busy production Redis; ``status`` counts URLs only)."""
-    from crawler.cluster._frontier import key_prefix
-
-    prefix = key_prefix(collection)
-    pipe = client.pipeline(transaction=False)
-    for name in (CAPTURES, ANALYSES):
-        pipe.hlen(prefix + name)
-        pipe.memory_usage(prefix + name, samples=0)
-    urls, captures_bytes, analyses, analyses_bytes = pipe.execute()
-    return SharedTableSize(
-        int(urls), int(analyses), int(captures_bytes or 0), int(analyses_bytes or 0)
-    )

@@ -37,16 +37,18 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from crawler.cluster import _lua
-from crawler.cluster._captures import CAPTURES
+from crawler.cluster._captures import ANALYSES, CAPTURES
 
 __all__ = [
     "Heartbeat",
     "RedisFrontier",
+    "SharedTableSize",
     "Snapshot",
     "WorkerInfo",
     "connect",
     "crawls",
     "key_prefix",
+    "shared_table_size",
 ]
 
 #: What a worker buffers: ``("P", host, fingerprint, front, dont_filter, data)`` pushes a
@@ -274,3 +276,41 @@ def crawls(client: redis.Redis) -> list[str]:
         for key in client.scan_iter(match=f"warcloom:*:{suffix}", count=1000):
             names.add(key.decode().removeprefix("warcloom:").removesuffix(f":{suffix}"))
     return sorted(names)
+
+
+@dataclass(frozen=True)
+class SharedTableSize:
+    """The shared table of a crawl: URLs, and Redis memory (``MEMORY USAGE``, every
+    element counted) of its two hashes."""
+
+    urls: int
+    analyses: int
+    captures_bytes: int
+    analyses_bytes: int
+
+    @property
+    def bytes_per_url(self) -> float:
+        return (self.captures_bytes + self.analyses_bytes) / max(self.urls, 1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urls": self.urls,
+            "analyses": self.analyses,
+            "captures bytes": self.captures_bytes,
+            "analyses bytes": self.analyses_bytes,
+            "bytes per URL": round(self.bytes_per_url, 1),
+        }
+
+
+def shared_table_size(client: redis.Redis, collection: str) -> SharedTableSize:
+    """Measure the shared last-captures table of ``collection`` (walks every element: for
+    benchmarks, not for a busy production Redis; ``status`` counts URLs only)."""
+    prefix = key_prefix(collection)
+    pipe = client.pipeline(transaction=False)
+    for name in (CAPTURES, ANALYSES):
+        pipe.hlen(prefix + name)
+        pipe.memory_usage(prefix + name, samples=0)
+    urls, captures_bytes, analyses, analyses_bytes = pipe.execute()
+    return SharedTableSize(
+        int(urls), int(analyses), int(captures_bytes or 0), int(analyses_bytes or 0)
+    )
