@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 10**9
+_GZIP_LEVEL = 6  # zlib's default trade of size for speed; each record its own member
 
 
 class WarcWriteError(OSError):
@@ -133,7 +134,7 @@ class WarcWriter:
         self.close()
 
     def _compress(self, record: ArcWarcRecord) -> bytes:
-        compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
         return compressor.compress(serialize(record)) + compressor.flush()
 
     @property

@@ -314,9 +314,9 @@ class ClusterScheduler(ChildTracker, BaseScheduler):
         else:
             self._next_claim = now + RETRY_EMPTY
 
-    def _hold(self, hosts: list[str]) -> None:
+    def _hold(self, hosts: list[str], unsure: bool = False) -> None:
         for host in hosts:
-            self._shards.setdefault(host, _Shard())
+            self._shards.setdefault(host, _Shard(unsure=unsure))
             self._inc("warcloom/cluster/shards_claimed")
         # their hosts are in the crawl's scope by now (a worker shares its scope before it
         # pushes): know it before fetching, or they would be refused as offsite or private,
@@ -426,9 +426,7 @@ class ClusterScheduler(ChildTracker, BaseScheduler):
                 ", ".join(beat.unknown),
             )
             self._inc("warcloom/cluster/lost_claims_taken_up", len(beat.unknown))
-            self._hold(beat.unknown)
-            for host in beat.unknown:  # (and whatever a take of it leased, if one did)
-                self._shards[host].unsure = True
+            self._hold(beat.unknown, unsure=True)  # (and what a take of them leased, if any)
         share = math.ceil(beat.active_shards / max(beat.workers, 1))
         keep = [h for h, s in self._shards.items() if not s.draining]
         if beat.workers > 1 and len(keep) > share:
