@@ -159,6 +159,29 @@ def related_markup(path: str, language: str, items: list[tuple[str, str, str]]) 
     return _block(styles[sum(map(ord, path)) % len(styles)], items)
 
 
+# style: (one link's markup, the separator between links, the block around them)
+_BLOCKS = {
+    "see-also": (
+        "  <li>{}</li>",
+        "\n",
+        '<section id="see-also"><h2>See also</h2>\n<ul>\n{}\n</ul></section>',
+    ),
+    "read-more": ("  <p>{}</p>", "\n", '<aside class="read-more"><h4>Read more</h4>\n{}\n</aside>'),
+    "xgyd": (
+        "  <li>{}</li>",
+        "\n",
+        '<div class="xgyd"><div class="tit">相关阅读</div>\n<ul>\n{}\n</ul></div>',
+    ),
+    "yanshen": ("  <dd>{}</dd>", "\n", '<div class="box2"><dl><dt>延伸阅读</dt>\n{}\n</dl></div>'),
+    "tuijian": (
+        '  <li class="item">{}</li>',
+        "\n",
+        '<div class="mod-b"><h3 class="hd">推荐阅读</h3>\n<ul class="bd">\n{}\n</ul></div>',
+    ),
+    "plain-hant": ("{}", "<br>\n", '<div class="c3"><strong>相關閱讀</strong><p>\n{}\n</p></div>'),
+}
+
+
 def _block(style: str, items: list[tuple[str, str, str]]) -> str:
     """Items are (label, title, href); only the `related` style shows labels."""
 
@@ -171,24 +194,5 @@ def _block(style: str, items: list[tuple[str, str, str]]) -> str:
             for label, t, h in items
         )
         return f'<div class="related"><h3>Related reading</h3>\n<ul>\n{lis}\n</ul></div>'
-    if style == "see-also":
-        lis = "\n".join(f"  <li>{a(t, h)}</li>" for _, t, h in items)
-        return f'<section id="see-also"><h2>See also</h2>\n<ul>\n{lis}\n</ul></section>'
-    if style == "read-more":
-        lis = "\n".join(f"  <p>{a(t, h)}</p>" for _, t, h in items)
-        return f'<aside class="read-more"><h4>Read more</h4>\n{lis}\n</aside>'
-    if style == "xgyd":
-        lis = "\n".join(f"  <li>{a(t, h)}</li>" for _, t, h in items)
-        return f'<div class="xgyd"><div class="tit">相关阅读</div>\n<ul>\n{lis}\n</ul></div>'
-    if style == "yanshen":
-        lis = "\n".join(f"  <dd>{a(t, h)}</dd>" for _, t, h in items)
-        return f'<div class="box2"><dl><dt>延伸阅读</dt>\n{lis}\n</dl></div>'
-    if style == "tuijian":
-        lis = "\n".join(f'  <li class="item">{a(t, h)}</li>' for _, t, h in items)
-        return (
-            f'<div class="mod-b"><h3 class="hd">推荐阅读</h3>\n<ul class="bd">\n{lis}\n</ul></div>'
-        )
-    if style == "plain-hant":
-        links = "<br>\n".join(a(t, h) for _, t, h in items)
-        return f'<div class="c3"><strong>相關閱讀</strong><p>\n{links}\n</p></div>'
-    raise ValueError(style)
+    link, separator, block = _BLOCKS[style]
+    return block.format(separator.join(link.format(a(t, h)) for _, t, h in items))
